@@ -1,0 +1,139 @@
+"""Settings, read from the environment and ``.env`` (see ``.env.example``).
+
+Variable names are the field names in upper case (``DATABASE_URL``, ``LLM_BASE_URL``).
+Invalid values stop the process at start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-insecure-secret-change-me"
+
+Environment = Literal["development", "test", "staging", "production"]
+Provider = Literal["simulator", "openai", "azure"]
+
+
+class Settings(BaseSettings):
+    """Application settings loaded from environment."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Service
+    service_name: str = "ai-platform-gateway"
+    environment: Environment = "development"
+    debug: bool = False
+    log_level: str = "INFO"
+    access_log: bool = True
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+
+    # Database and Redis
+    database_url: str = "sqlite+aiosqlite:///./data/ai_platform.db"
+    database_echo: bool = False
+    redis_url: str | None = None
+
+    # LLM provider. "simulator" with no LLM_BASE_URL starts the bundled simulator
+    # inside the platform; set LLM_BASE_URL to reach any OpenAI-compatible server.
+    llm_provider: Provider = "simulator"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr = SecretStr("sk-simulator")
+    default_model: str = "gpt-4o-mini"
+    vision_model: str = "gpt-4o-mini"
+    embedding_model: str = "text-embedding-3-small"
+    azure_openai_endpoint: str | None = None
+    azure_openai_api_key: SecretStr | None = None
+    azure_openai_api_version: str = "2024-10-21"
+    azure_openai_deployment: str | None = None
+    llm_connect_timeout_s: float = Field(default=5.0, gt=0)
+    llm_read_timeout_s: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    llm_backoff_base_s: float = Field(default=0.25, ge=0)
+    llm_backoff_max_s: float = Field(default=8.0, ge=0)
+    llm_breaker_failures: int = Field(default=5, ge=1)
+    llm_breaker_reset_s: float = Field(default=30.0, gt=0)
+    llm_http_backend: Literal["httpx", "aiohttp"] = "httpx"
+    llm_max_output_tokens: int = Field(default=1024, ge=1)
+    price_table_path: str | None = None
+
+    # Simulator (bundled stand-in for a provider; not a model)
+    simulator_ttft_ms: float = Field(default=150.0, ge=0)
+    simulator_tokens_per_s: float = Field(default=200.0, ge=0)
+    simulator_jitter: float = Field(default=0.1, ge=0, le=1)
+    simulator_seed: int = 7
+
+    # Governance
+    default_rpm: int = Field(default=60, ge=1)
+    default_tpd: int = Field(default=500_000, ge=1)
+    default_monthly_budget_usd: float = Field(default=50.0, ge=0)
+    injection_policy: Literal["block", "flag"] = "block"
+    injection_threshold: float = Field(default=0.5, gt=0, le=1)
+    ledger_batch_size: int = Field(default=200, ge=1)
+    ledger_flush_interval_s: float = Field(default=0.5, gt=0)
+
+    # HTTP
+    api_key_header: str = "X-API-Key"
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+    # Observability
+    metrics_enabled: bool = True
+    otel_exporter_otlp_endpoint: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite://") and not value.startswith("sqlite+aiosqlite"):
+            return "sqlite+aiosqlite://" + value.split("://", 1)[1]
+        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://host/db")
+        return value
+
+    @field_validator("api_key_header")
+    @classmethod
+    def _header_name(cls, value: str) -> str:
+        if not value or not all(c.isalnum() or c == "-" for c in value):
+            raise ValueError("must be a header name of letters, digits and '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _production_safety(self) -> Settings:
+        if self.environment not in ("development", "test"):
+            if self.secret_key.get_secret_value() == DEV_SECRET:
+                raise ValueError(
+                    "SECRET_KEY: the default secret is refused outside development; "
+                    "set SECRET_KEY to a long random value"
+                )
+            if "*" in self.cors_origins:
+                raise ValueError("CORS_ORIGINS: '*' is refused outside development")
+        if self.llm_provider == "azure" and not (
+            self.azure_openai_endpoint and self.azure_openai_api_key
+        ):
+            raise ValueError(
+                "AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY are required "
+                "when LLM_PROVIDER=azure"
+            )
+        if self.llm_provider == "openai" and self.llm_api_key.get_secret_value() == "sk-simulator":
+            raise ValueError("LLM_API_KEY is required when LLM_PROVIDER=openai")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def embedded_simulator(self) -> bool:
+        """True when the platform must start the simulator itself."""
+        return self.llm_provider == "simulator" and not self.llm_base_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
