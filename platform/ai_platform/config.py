@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     access_log: bool = True
     secret_key: SecretStr = SecretStr(DEV_SECRET)
+    data_dir: str = "./data"
 
     # Database and Redis
     database_url: str = "sqlite+aiosqlite:///./data/ai_platform.db"
@@ -78,6 +79,7 @@ class Settings(BaseSettings):
 
     # HTTP
     api_key_header: str = "X-API-Key"
+    auth_cache_ttl_s: float = Field(default=10.0, ge=0)
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
@@ -92,7 +94,9 @@ class Settings(BaseSettings):
             return "postgresql+asyncpg://" + value.split("://", 1)[1]
         if value.startswith("sqlite://") and not value.startswith("sqlite+aiosqlite"):
             return "sqlite+aiosqlite://" + value.split("://", 1)[1]
-        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+        if not (
+            value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
+        ):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://host/db")
         return value
 

@@ -1,0 +1,1 @@
+"""The gateway: app factory, lifespan, pure-ASGI middleware, health and dependencies."""

@@ -1,0 +1,184 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware: it buffers streams and costs throughput).
+
+Each class checks ``scope["type"]``, keeps no per-request state on the instance and
+edits headers in a ``send`` wrapper.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ai_platform.core.envelope import error_body_bytes
+from ai_platform.core.ids import is_valid_request_id, new_request_id
+from ai_platform.core.logging import request_id_var
+
+access_logger = logging.getLogger("ai_platform.access")
+error_logger = logging.getLogger("ai_platform.errors")
+
+Observer = Callable[[str, str, int, float], None]
+"""Called once per HTTP request with (method, route, status, seconds)."""
+
+
+def route_of(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "<unmatched>"
+
+
+async def send_error(
+    send: Send, scope: Scope, status: int, code: str, message: str, details: Any = None
+) -> None:
+    state = scope.get("state") or {}
+    start = state.get("start")
+    elapsed = int((time.perf_counter() - start) * 1000) if start else 0
+    body = error_body_bytes(
+        code=code,
+        message=message,
+        request_id=state.get("request_id", "unknown"),
+        details=details,
+        processing_time_ms=elapsed,
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContextMiddleware:
+    """Request id, ``X-Processing-Time-Ms``, one JSON access line, and the last-resort 500.
+
+    An incoming ``X-Request-ID`` is kept only if it is well formed; otherwise the
+    server makes one. Unhandled exceptions become a 500 envelope with no trace for
+    the client and a logged traceback carrying the request id.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, access_log: bool = True, observer: Observer | None = None
+    ) -> None:
+        self.app = app
+        self.access_log = access_log
+        self.observer = observer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                if is_valid_request_id(candidate):
+                    request_id = candidate
+                break
+        if request_id is None:
+            request_id = new_request_id()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["start"] = start
+        token = request_id_var.set(request_id)
+        rid_header = request_id.encode()
+        status = 500
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = message["status"]
+                elapsed = f"{(time.perf_counter() - start) * 1000:.2f}".encode()
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"x-request-id", rid_header),
+                    (b"x-processing-time-ms", elapsed),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:
+            error_logger.exception(
+                "unhandled error", extra={"path": scope.get("path"), "method": scope["method"]}
+            )
+            if not started:
+                await send_error(
+                    send_wrapper, scope, 500, "internal_error", "Internal server error"
+                )
+        finally:
+            duration = time.perf_counter() - start
+            route = route_of(scope)
+            if self.observer is not None:
+                self.observer(scope["method"], route, status, duration)
+            if self.access_log:
+                access_logger.info(
+                    "request",
+                    extra={
+                        "client_id": state.get("client_id"),
+                        "service": state.get("service"),
+                        "method": scope["method"],
+                        "route": route,
+                        "path": scope.get("path"),
+                        "status": status,
+                        "duration_ms": round(duration * 1000, 2),
+                    },
+                )
+            request_id_var.reset(token)
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over ``max_bytes`` with a 413 envelope before the app reads them."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await send_error(send, scope, 400, "bad_request", "invalid Content-Length")
+                    return
+                if declared > limit:
+                    await send_error(
+                        send,
+                        scope,
+                        413,
+                        "payload_too_large",
+                        f"request body of {declared} bytes exceeds the limit of {limit} bytes",
+                        {"limit_bytes": limit},
+                    )
+                    return
+                break
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # Raised inside the app's body read, so FastAPI passes it to the
+                    # HTTPException handler and the client gets the 413 envelope.
+                    raise HTTPException(413, f"request body exceeds the limit of {limit} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)
