@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 import ai_platform
+import ai_platform.services
 from ai_platform.config import Settings, get_settings
 from ai_platform.core.errors import COMMON_ERRORS
 from ai_platform.core.logging import configure_logging
@@ -31,6 +34,21 @@ Authenticate with the `X-API-Key` header. Every answer is an envelope
 `{status, data, metadata}`; every error is `{status: "error", error, metadata}`
 with the request id.
 """
+
+
+def service_routers() -> list[APIRouter]:
+    """The ``router`` of every package under ``ai_platform.services`` that has one."""
+    routers = []
+    for info in sorted(pkgutil.iter_modules(ai_platform.services.__path__), key=lambda i: i.name):
+        name = f"ai_platform.services.{info.name}.router"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        routers.append(module.router)
+    return routers
 
 
 @asynccontextmanager
@@ -65,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(account.router)
+    for router in service_routers():
+        app.include_router(router)
 
     # Added innermost first: the request-context middleware ends up outermost, so
     # its request id and timing cover every early exit below it.

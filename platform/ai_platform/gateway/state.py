@@ -17,4 +17,5 @@ class PlatformState:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     auth: Authenticator
+    governor: Any = None
     extras: dict[str, Any] = field(default_factory=dict)

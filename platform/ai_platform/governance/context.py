@@ -1,0 +1,80 @@
+"""The governed request: what a service route receives instead of a bare LLM client.
+
+Services never call the LLM client directly. They call ``ctx.chat`` / ``ctx.stream_chat``
+/ ``ctx.embed`` and ``ctx.screen``; the context applies the governance around each call
+(token and budget reservation, screening policy, usage accounting) and the gateway
+settles and ledgers the request when it ends. Background jobs get a context of their
+own from ``Governor.for_job`` so their LLM spend is governed and ledgered too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ai_platform.core.errors import AIServiceError
+from ai_platform.core.usage import RequestUsage
+from ai_platform.governance.auth import ClientInfo
+
+if TYPE_CHECKING:
+    from ai_platform.governance.governor import Governor
+    from ai_platform.governance.screening import ScreeningResult
+    from ai_platform.llm.client import ChatResult, EmbeddingResult, StreamEvent
+
+
+@dataclass
+class RequestContext:
+    governor: Governor
+    client: ClientInfo
+    service: str
+    route: str
+    request_id: str
+    usage: RequestUsage = field(default_factory=RequestUsage)
+    started: float = field(default_factory=time.perf_counter)
+    status_code: int = 200
+    outcome: str = "ok"
+    finished: bool = False
+    deferred: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def client_id(self) -> str:
+        return self.client.id
+
+    async def screen(self, text: str, *, kind: str = "prompt") -> ScreeningResult:
+        """Screen user text (``kind="prompt"``) or ingested text (``kind="document"``).
+
+        Prompts are blocked (``PromptInjectionError``) or flagged by policy; documents
+        are never blocked here: the caller marks flagged chunks and keeps them out of
+        prompts as instructions.
+        """
+        return await self.governor.screen(self, text, kind=kind)
+
+    async def chat(self, messages: Sequence[dict[str, Any]], **kwargs: Any) -> ChatResult:
+        return await self.governor.chat(self, messages, **kwargs)
+
+    def stream_chat(
+        self, messages: Sequence[dict[str, Any]], **kwargs: Any
+    ) -> AsyncIterator[StreamEvent]:
+        return self.governor.stream_chat(self, messages, **kwargs)
+
+    async def embed(self, texts: Sequence[str], *, model: str | None = None) -> EmbeddingResult:
+        return await self.governor.embed(self, texts, model=model)
+
+    def fail(self, exc: BaseException) -> None:
+        """Record how the request failed, for the ledger row."""
+        if isinstance(exc, AIServiceError):
+            self.status_code = exc.status_code
+            self.outcome = exc.error_code
+        else:
+            self.status_code = 500
+            self.outcome = "internal_error"
+
+    def defer_finish(self) -> None:
+        """A streamed response settles and ledgers itself when the stream ends."""
+        self.deferred = True
+
+    async def finish(self) -> None:
+        await self.governor.finish(self)
