@@ -1,0 +1,1 @@
+"""Customer agent: a tool-using support chat with conversation history and escalation."""

@@ -1,0 +1,198 @@
+"""Database access for conversations, orders, customers and tickets.
+
+Functions flush, never commit: the caller owns the transaction. Every query is
+scoped by ``client_id``; a row of another tenant is indistinguishable from a
+missing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ai_platform.core.ids import new_id
+from ai_platform.db.base import utcnow
+from ai_platform.services.agent.models import (
+    Conversation,
+    ConversationMessage,
+    Customer,
+    Order,
+    Ticket,
+)
+
+# Bounds on what a conversation replays into the prompt: the newest messages win.
+HISTORY_LIMIT = 40
+
+
+@dataclass
+class NewMessage:
+    """A message produced during a turn, written when the turn ends."""
+
+    role: str
+    content: str = ""
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
+    attachments: list[dict[str, Any]] | None = None
+    finish_reason: str | None = None
+    model: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def get_conversation(
+    session: AsyncSession, client_id: str, conversation_id: str, kind: str
+) -> Conversation | None:
+    return await session.scalar(
+        select(Conversation).where(
+            Conversation.id == conversation_id,
+            Conversation.client_id == client_id,
+            Conversation.kind == kind,
+        )
+    )
+
+
+async def ensure_conversation(
+    session: AsyncSession, client_id: str, conversation_id: str, kind: str, title: str
+) -> Conversation:
+    """The conversation row, inserted if this turn started it."""
+    conv = await get_conversation(session, client_id, conversation_id, kind)
+    if conv is None:
+        conv = Conversation(
+            id=conversation_id,
+            client_id=client_id,
+            kind=kind,
+            title=title[:200],
+            status="open",
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        session.add(conv)
+        await session.flush()
+    return conv
+
+
+async def list_messages(
+    session: AsyncSession, client_id: str, conversation_id: str, limit: int | None = None
+) -> list[ConversationMessage]:
+    """Messages oldest first; with ``limit``, only the newest ``limit`` of them."""
+    stmt = select(ConversationMessage).where(
+        ConversationMessage.conversation_id == conversation_id,
+        ConversationMessage.client_id == client_id,
+    )
+    if limit is None:
+        rows = await session.scalars(stmt.order_by(ConversationMessage.id))
+        return list(rows)
+    rows = await session.scalars(stmt.order_by(ConversationMessage.id.desc()).limit(limit))
+    return list(reversed(list(rows)))
+
+
+async def append_messages(
+    session: AsyncSession, conv: Conversation, messages: Sequence[NewMessage]
+) -> list[ConversationMessage]:
+    now = utcnow()
+    rows = [
+        ConversationMessage(
+            conversation_id=conv.id,
+            client_id=conv.client_id,
+            role=m.role,
+            content=m.content,
+            tool_calls=m.tool_calls,
+            tool_call_id=m.tool_call_id,
+            name=m.name,
+            attachments=m.attachments,
+            finish_reason=m.finish_reason,
+            model=m.model,
+            prompt_tokens=m.prompt_tokens,
+            completion_tokens=m.completion_tokens,
+            cost_usd=Decimal(str(round(m.cost_usd, 10))),
+            created_at=now,
+        )
+        for m in messages
+    ]
+    session.add_all(rows)
+    conv.updated_at = now
+    await session.flush()
+    return rows
+
+
+async def mark_escalated(
+    session: AsyncSession, client_id: str, conversation_id: str, ticket_id: str
+) -> None:
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.client_id == client_id)
+        .values(status="escalated", escalation_ticket_id=ticket_id, updated_at=utcnow())
+    )
+
+
+async def get_order(session: AsyncSession, client_id: str, order_ref: str) -> Order | None:
+    return await session.scalar(
+        select(Order).where(Order.client_id == client_id, Order.order_ref == order_ref.upper())
+    )
+
+
+async def get_customer(
+    session: AsyncSession, client_id: str, customer_ref: str
+) -> Customer | None:
+    return await session.scalar(
+        select(Customer).where(
+            Customer.client_id == client_id, Customer.customer_ref == customer_ref
+        )
+    )
+
+
+async def create_ticket(
+    session: AsyncSession,
+    client_id: str,
+    *,
+    subject: str,
+    description: str,
+    priority: str,
+    conversation_id: str | None,
+    source: str,
+) -> Ticket:
+    ticket = Ticket(
+        id=new_id("tkt"),
+        client_id=client_id,
+        conversation_id=conversation_id,
+        subject=subject[:200],
+        description=description,
+        priority=priority,
+        status="open",
+        source=source,
+        created_at=utcnow(),
+    )
+    session.add(ticket)
+    await session.flush()
+    return ticket
+
+
+async def get_ticket(session: AsyncSession, client_id: str, ticket_id: str) -> Ticket | None:
+    return await session.scalar(
+        select(Ticket).where(Ticket.id == ticket_id, Ticket.client_id == client_id)
+    )
+
+
+async def list_tickets(
+    session: AsyncSession, client_id: str, *, conversation_id: str | None, limit: int
+) -> list[Ticket]:
+    stmt = select(Ticket).where(Ticket.client_id == client_id)
+    if conversation_id is not None:
+        stmt = stmt.where(Ticket.conversation_id == conversation_id)
+    rows = await session.scalars(stmt.order_by(Ticket.created_at.desc(), Ticket.id).limit(limit))
+    return list(rows)
+
+
+async def count_orders(session: AsyncSession, client_id: str) -> int:
+    total = await session.scalar(
+        select(func.count()).select_from(Order).where(Order.client_id == client_id)
+    )
+    return int(total or 0)
