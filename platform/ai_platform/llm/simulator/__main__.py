@@ -1,0 +1,3 @@
+from ai_platform.llm.simulator.server import main
+
+main()
