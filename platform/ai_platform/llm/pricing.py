@@ -11,8 +11,10 @@ Model names resolve in this order:
 
 1. exact name, then an alias (``sim-chat`` -> ``gpt-4o-mini``);
 2. the same after dropping a routing prefix (``openai/gpt-4o`` -> ``gpt-4o``);
-3. the longest known name that the model starts with, followed by ``-``
-   (``gpt-4o-2024-08-06`` -> ``gpt-4o``, ``gpt-4o-mini-2024-07-18`` -> ``gpt-4o-mini``).
+3. a dated snapshot of a known name: the longest known name followed by ``-`` and a
+   date (``gpt-4o-2024-08-06`` -> ``gpt-4o``, ``gpt-4o-mini-2024-07-18`` ->
+   ``gpt-4o-mini``, ``gpt-3.5-turbo-0125`` -> ``gpt-3.5-turbo``). Other suffixes do
+   not resolve: ``o3-pro`` is not priced like ``o3``, nor ``o1-pro`` like ``o1``.
 
 A model that still does not resolve is priced at the table's *fallback* model
 (``gpt-4o`` unless the file says otherwise) and the returned ``ModelPrice`` has
@@ -26,6 +28,7 @@ Costs are computed in ``Decimal`` and rounded half-up to 10 decimal places.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -38,6 +41,8 @@ ModelKind = Literal["chat", "embedding"]
 PER_TOKENS = Decimal(1_000_000)
 COST_PLACES = Decimal("1e-10")
 BUNDLED_SOURCE = "ai_platform/llm/prices.json"
+# Snapshot suffixes: "2024-08-06" (current) and "0613" (older models).
+_SNAPSHOT = re.compile(r"(\d{4}-\d{2}-\d{2}|\d{4})")
 
 
 class PriceTableError(ValueError):
@@ -187,7 +192,7 @@ class PriceTable:
         if found is not None:
             return found
         for known in self._prefixes:
-            if name.startswith(known + "-"):
+            if name.startswith(known + "-") and _SNAPSHOT.fullmatch(name[len(known) + 1 :]):
                 return self._exact(known)
         return None
 
@@ -304,7 +309,9 @@ def _model_price(name: str, entry: Any, origin: str) -> ModelPrice:
         model=name.lower(),
         kind=cast(ModelKind, kind),
         input_per_mtok=_price(entry["input"], f"{where}: 'input'"),
-        cached_input_per_mtok=None if cached is None else _price(cached, f"{where}: 'cached_input'"),
+        cached_input_per_mtok=None
+        if cached is None
+        else _price(cached, f"{where}: 'cached_input'"),
         output_per_mtok=_price(entry.get("output", 0), f"{where}: 'output'"),
         context_window=None if window is None else int(window),
         source=str(entry.get("source") or origin),
