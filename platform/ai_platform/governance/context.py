@@ -9,6 +9,7 @@ own from ``Governor.for_job`` so their LLM spend is governed and ledgered too.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -19,9 +20,24 @@ from ai_platform.core.usage import RequestUsage
 from ai_platform.governance.auth import ClientInfo
 
 if TYPE_CHECKING:
+    from ai_platform.governance.budget import Reservation
     from ai_platform.governance.governor import Governor
+    from ai_platform.governance.ratelimit import LimitState
     from ai_platform.governance.screening import ScreeningResult
     from ai_platform.llm.client import ChatResult, EmbeddingResult, StreamEvent
+
+
+CLIENT_CLOSED_REQUEST = 499
+"""Status recorded for a client that disconnected (nginx's convention; never sent)."""
+
+
+@dataclass(slots=True)
+class Hold:
+    """What one LLM call reserved: tokens of the daily limit and budget dollars."""
+
+    tokens: int
+    reservation: Reservation | None = None
+    open: bool = True
 
 
 @dataclass
@@ -38,10 +54,22 @@ class RequestContext:
     finished: bool = False
     deferred: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    job: bool = False
+    requests_limit: LimitState | None = None
+    """The per-minute limit after this request's hit (the ``X-RateLimit-*`` headers)."""
+    tokens_limit: LimitState | None = None
+    """The per-day token limit after this request's latest LLM call."""
+    holds: list[Hold] = field(default_factory=list)
+    """Budget and token reservations not yet settled; ``finish()`` releases leftovers."""
+    span: Any = None
 
     @property
     def client_id(self) -> str:
         return self.client.id
+
+    @property
+    def latency_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
 
     async def screen(self, text: str, *, kind: str = "prompt") -> ScreeningResult:
         """Screen user text (``kind="prompt"``) or ingested text (``kind="document"``).
@@ -68,9 +96,25 @@ class RequestContext:
         if isinstance(exc, AIServiceError):
             self.status_code = exc.status_code
             self.outcome = exc.error_code
+        elif isinstance(exc, asyncio.CancelledError | GeneratorExit):
+            # Cancelled mid-request, or a stream torn down: the client went away.
+            self.disconnected()
+        elif isinstance(getattr(exc, "status_code", None), int):
+            # Starlette's HTTPException (404 from a route, 413 from the body limit).
+            self.status_code = exc.status_code  # type: ignore[attr-defined]
+            self.outcome = "http_error"
+        elif type(exc).__name__ == "RequestValidationError":
+            # FastAPI validates the body after the governed dependency has run.
+            self.status_code = 422
+            self.outcome = "validation_error"
         else:
             self.status_code = 500
             self.outcome = "internal_error"
+
+    def disconnected(self) -> None:
+        """The client went away before the response was complete."""
+        self.status_code = CLIENT_CLOSED_REQUEST
+        self.outcome = "client_disconnected"
 
     def defer_finish(self) -> None:
         """A streamed response settles and ledgers itself when the stream ends."""

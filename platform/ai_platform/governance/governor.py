@@ -2,20 +2,65 @@
 
 It holds the shared parts (LLM client, price table, injection detector, and the
 limit, budget and ledger backends) and is what ``RequestContext`` delegates to.
+
+The life of a governed request::
+
+    begin()    requests-per-minute hit                      -> 429 rate_limited
+    chat()     estimate prompt tokens; reserve tokens/day   -> 429 rate_limited
+               reserve worst-case cost from the budget      -> 429 budget_exceeded
+               call the LLM; settle both to the actual usage (release on failure)
+    finish()   release anything still held; one ledger row; metrics; trace span
+
+Every path ends in ``finish()`` exactly once (the governed dependency, the stream's
+own ``finally``, or the gateway's safety net for a stream that never ran), so every
+governed request leaves exactly one ledger row.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ai_platform.config import Settings
-from ai_platform.core.errors import PromptInjectionError
+from ai_platform.core.errors import (
+    AIServiceError,
+    BudgetExceededError,
+    PromptInjectionError,
+    RateLimitedError,
+    ServiceUnavailableError,
+)
+from ai_platform.governance import metrics
 from ai_platform.governance.auth import ClientInfo
-from ai_platform.governance.context import RequestContext
-from ai_platform.governance.screening import InjectionDetector, ScreeningResult
-from ai_platform.llm.client import ChatResult, EmbeddingResult, LLMClient, StreamEvent
+from ai_platform.governance.budget import Budget, BudgetStatus, MemoryBudget, RedisBudget
+from ai_platform.governance.context import Hold, RequestContext
+from ai_platform.governance.headers import limit_headers
+from ai_platform.governance.ledger import LedgerEntry, UsageLedger, cost_decimal, spent_since
+from ai_platform.governance.ratelimit import LimitState, RateLimiter
+from ai_platform.governance.tracing import Tracing
 from ai_platform.llm.pricing import PriceTable
+from ai_platform.llm.tokens import estimate_messages_tokens, estimate_text_tokens
+from ai_platform.llm.types import ChatResult, ContentDelta, EmbeddingResult, StreamDone, StreamEvent
+
+if TYPE_CHECKING:
+    from ai_platform.governance.screening import InjectionDetector, ScreeningResult
+    from ai_platform.llm.client import LLMClient
+
+logger = logging.getLogger("ai_platform.governance")
+
+DEFAULT_KEY_PREFIX = "aip"
+
+
+def _shielded() -> anyio.CancelScope:
+    # Settling and releasing must complete even when the request's task is being
+    # cancelled (a client that disconnects mid-stream): otherwise budget stays held.
+    return anyio.CancelScope(shield=True)
 
 
 class Governor:
@@ -25,24 +70,148 @@ class Governor:
         llm: LLMClient,
         prices: PriceTable,
         detector: InjectionDetector,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        limiter: RateLimiter | None = None,
+        budget: Budget | None = None,
+        ledger: UsageLedger | None = None,
+        tracing: Tracing | None = None,
+        key_prefix: str | None = None,
     ) -> None:
         self.settings = settings
         self.llm = llm
         self.prices = prices
         self.detector = detector
+        self._own_engine: AsyncEngine | None = None
+        if sessionmaker is None:
+            from ai_platform.db.engine import create_engine, create_sessionmaker
+
+            self._own_engine = create_engine(settings.database_url)
+            sessionmaker = create_sessionmaker(self._own_engine)
+        self.sessionmaker = sessionmaker
+        prefix = key_prefix or getattr(settings, "redis_key_prefix", None) or DEFAULT_KEY_PREFIX
+        self.key_prefix = str(prefix)
+        redis_url = settings.redis_url
+        if limiter is None:
+            limiter = (
+                RateLimiter.redis(redis_url, key_prefix=f"{self.key_prefix}:limits")
+                if redis_url
+                else RateLimiter.memory()
+            )
+        self.limiter = limiter
+        if budget is None:
+            budget = (
+                RedisBudget.from_url(redis_url, self._ledger_spend, key_prefix=self.key_prefix)
+                if redis_url
+                else MemoryBudget(self._ledger_spend)
+            )
+        self.budget = budget
+        self.ledger = ledger or UsageLedger(
+            sessionmaker,
+            batch_size=settings.ledger_batch_size,
+            flush_interval_s=settings.ledger_flush_interval_s,
+            spool_dir=settings.data_dir,
+        )
+        self.ledger.on_written.append(metrics.LEDGER_ROWS.inc)
+        self.tracing = tracing or Tracing.from_settings(settings)
+        self._series: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the ledger's background writer (called by the lifespan)."""
+        await self.ledger.start()
+
+    async def aclose(self) -> None:
+        """Flush the ledger and close the backends (called by the lifespan at shutdown)."""
+        await self.ledger.aclose()
+        for close in (self.limiter.aclose, self.budget.aclose):
+            try:
+                await close()
+            except Exception:
+                logger.warning("closing a governance backend failed", exc_info=True)
+        self.tracing.shutdown()
+        if self._own_engine is not None:
+            await self._own_engine.dispose()
+
+    async def _ledger_spend(self, client_id: str, since: datetime) -> float:
+        # Rows still queued in this process belong to budgets this process already
+        # counts; the ledger covers everything earlier, including previous runs.
+        return await spent_since(self.sessionmaker, client_id, since)
+
+    async def budget_status(self, client: ClientInfo) -> BudgetStatus:
+        return await self.budget.status(client.id, client.monthly_budget_usd)
+
+    # -- contexts --------------------------------------------------------------------
 
     async def begin(
         self, client: ClientInfo, service: str, route: str, request_id: str
     ) -> RequestContext:
-        return RequestContext(
+        """Open a request's context: count it against the per-minute limit.
+
+        A refused request is ledgered here, then ``RateLimitedError`` is raised.
+        """
+        ctx = RequestContext(
             governor=self, client=client, service=service, route=route, request_id=request_id
         )
+        if self.tracing.enabled:
+            ctx.span = self.tracing.start_request(
+                service=service, route=route, client_id=client.id, request_id=request_id, job=False
+            )
+        try:
+            state = await self.limiter.hit_request(client.id, client.rpm_limit)
+        except Exception as exc:
+            await self._refuse(ctx, _store_down("rate limit", exc))
+        ctx.requests_limit = state
+        if not state.allowed:
+            metrics.RATE_LIMIT_REJECTIONS.labels(client.id, state.name).inc()
+            await self._refuse(ctx, self._rate_limited(state, client.id))
+        return ctx
 
     def for_job(self, client: ClientInfo, service: str, request_id: str) -> RequestContext:
-        """A context for background work (research steps), ledgered under its own id."""
-        return RequestContext(
-            governor=self, client=client, service=service, route="job", request_id=request_id
+        """A context for background work (research steps), ledgered under its own id.
+
+        Jobs are not counted against requests per minute; their LLM calls reserve
+        tokens and budget like any request, and ``await ctx.finish()`` settles and
+        writes the step's ledger row. ``request_id`` must be unique per step (a re-run
+        step with the same id is not ledgered twice).
+        """
+        ctx = RequestContext(
+            governor=self,
+            client=client,
+            service=service,
+            route="job",
+            request_id=request_id,
+            job=True,
         )
+        if self.tracing.enabled:
+            ctx.span = self.tracing.start_request(
+                service=service, route="job", client_id=client.id, request_id=request_id, job=True
+            )
+        return ctx
+
+    async def _refuse(self, ctx: RequestContext, exc: AIServiceError) -> NoReturn:
+        ctx.fail(exc)
+        await self.finish(ctx)
+        raise exc
+
+    def _rate_limited(self, state: LimitState, client_id: str) -> RateLimitedError:
+        reset_in = state.reset_in()
+        unit = "requests per minute" if state.name == "requests_per_minute" else "tokens per day"
+        return RateLimitedError(
+            f"rate limit of {state.limit} {unit} exceeded; retry in {max(1, round(reset_in))} s",
+            retry_after=reset_in,
+            details={
+                "limit": state.name,
+                "limit_value": state.limit,
+                "remaining": state.remaining,
+                "reset_in_s": round(reset_in, 3),
+                "client_id": client_id,
+            },
+            headers=dict(limit_headers(state)),
+        )
+
+    # -- screening -------------------------------------------------------------------
 
     async def screen(self, ctx: RequestContext, text: str, *, kind: str) -> ScreeningResult:
         result = self.detector.screen(text)
@@ -53,42 +222,286 @@ class Governor:
                 raise PromptInjectionError(result.score, list(result.signals))
         return result
 
-    async def chat(
-        self, ctx: RequestContext, messages: Sequence[dict[str, Any]], **kwargs: Any
-    ) -> ChatResult:
-        result = await self.llm.chat(list(messages), **kwargs)
+    # -- reservations ----------------------------------------------------------------
+
+    async def _reserve(
+        self, ctx: RequestContext, model: str, prompt_tokens: int, max_output: int
+    ) -> Hold:
+        client = ctx.client
+        tokens = prompt_tokens + max_output
+        try:
+            state = await self.limiter.reserve_tokens(client.id, client.tpd_limit, tokens)
+        except Exception as exc:
+            raise _store_down("rate limit", exc) from exc
+        ctx.tokens_limit = state
+        if not state.allowed:
+            metrics.RATE_LIMIT_REJECTIONS.labels(client.id, state.name).inc()
+            raise self._rate_limited(state, client.id)
+        hold = Hold(tokens)
+        ctx.holds.append(hold)
+        cost = self.prices.max_cost_usd(model, prompt_tokens, max_output)
+        try:
+            hold.reservation = await self.budget.reserve(client.id, client.monthly_budget_usd, cost)
+        except BudgetExceededError:
+            metrics.BUDGET_REJECTIONS.labels(client.id).inc()
+            await self._release(ctx, hold)
+            raise
+        except Exception as exc:
+            await self._release(ctx, hold)
+            raise _store_down("budget", exc) from exc
+        except BaseException:
+            await self._release(ctx, hold)
+            raise
+        return hold
+
+    async def _settle(self, ctx: RequestContext, hold: Hold, tokens: int, cost_usd: float) -> None:
+        if not hold.open:
+            return
+        hold.open = False
+        ctx.holds.remove(hold)
+        with _shielded():
+            if hold.reservation is not None:
+                await self.budget.settle(hold.reservation, cost_usd)
+            used = await self.limiter.adjust_tokens(ctx.client_id, tokens - hold.tokens)
+        state = ctx.tokens_limit
+        if state is not None:
+            ctx.tokens_limit = LimitState(
+                state.name, state.limit, max(0, state.limit - used), state.reset_at, True
+            )
+
+    async def _release(self, ctx: RequestContext, hold: Hold) -> None:
+        try:
+            await self._settle(ctx, hold, 0, 0.0)
+        except Exception:
+            logger.exception("releasing a reservation failed", extra={"rid": ctx.request_id})
+
+    # -- LLM calls -------------------------------------------------------------------
+
+    def _account(
+        self, ctx: RequestContext, model: str, prompt: int, completion: int, cost: float
+    ) -> None:
         ctx.usage.add(
-            model=result.model,
-            prompt_tokens=result.usage.prompt_tokens,
-            completion_tokens=result.usage.completion_tokens,
+            model=model, prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost
+        )
+        key = (ctx.client_id, ctx.service, model)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                metrics.LLM_TOKENS.labels(ctx.client_id, ctx.service, model, "input"),
+                metrics.LLM_TOKENS.labels(ctx.client_id, ctx.service, model, "output"),
+                metrics.LLM_COST.labels(ctx.client_id, ctx.service, model),
+            )
+        series[0].inc(prompt)
+        series[1].inc(completion)
+        series[2].inc(cost)
+
+    def _call_failed(
+        self, ctx: RequestContext, model: str, operation: str, exc: BaseException
+    ) -> None:
+        code = exc.error_code if isinstance(exc, AIServiceError) else type(exc).__name__
+        metrics.LLM_CALLS.labels(ctx.service, model, operation, code).inc()
+        if (isinstance(exc, AIServiceError) and exc.status_code >= 500) or code == "rate_limited":
+            metrics.LLM_UPSTREAM_ERRORS.labels(ctx.service, model, code).inc()
+
+    async def chat(
+        self,
+        ctx: RequestContext,
+        messages: Sequence[dict[str, Any]],
+        *,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        model_name = model or self.settings.default_model
+        ceiling = max_tokens or self.settings.llm_max_output_tokens
+        prompt = estimate_messages_tokens(messages, tools=kwargs.get("tools"))
+        hold = await self._reserve(ctx, model_name, prompt, ceiling * kwargs.get("n", 1))
+        span = (
+            self.tracing.start_llm(ctx.span, operation="chat", model=model_name, max_tokens=ceiling)
+            if self.tracing.enabled
+            else None
+        )
+        started = time.perf_counter()
+        try:
+            result = await self.llm.chat(
+                list(messages), model=model_name, max_tokens=ceiling, **kwargs
+            )
+        except BaseException as exc:
+            await self._release(ctx, hold)
+            self._call_failed(ctx, model_name, "chat", exc)
+            self.tracing.end_llm(span, error=exc)
+            raise
+        usage = result.usage
+        await self._settle(ctx, hold, usage.total_tokens, result.cost_usd)
+        self._account(
+            ctx, result.model, usage.prompt_tokens, usage.completion_tokens, result.cost_usd
+        )
+        metrics.LLM_CALLS.labels(ctx.service, model_name, "chat", "ok").inc()
+        metrics.LLM_LATENCY.labels(ctx.service, model_name, "chat").observe(
+            time.perf_counter() - started
+        )
+        self.tracing.end_llm(
+            span,
+            response_model=result.model,
+            input_tokens=usage.prompt_tokens,
+            output_tokens=usage.completion_tokens,
+            finish_reason=result.finish_reason,
             cost_usd=result.cost_usd,
         )
         return result
 
     async def stream_chat(
-        self, ctx: RequestContext, messages: Sequence[dict[str, Any]], **kwargs: Any
+        self,
+        ctx: RequestContext,
+        messages: Sequence[dict[str, Any]],
+        *,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        **kwargs: Any,
     ) -> AsyncIterator[StreamEvent]:
-        async for event in self.llm.stream_chat(list(messages), **kwargs):
-            if event.usage is not None:
-                ctx.usage.add(
-                    model=event.model,
-                    prompt_tokens=event.usage.prompt_tokens,
-                    completion_tokens=event.usage.completion_tokens,
-                    cost_usd=event.cost_usd or 0.0,
-                )
-            yield event
+        model_name = model or self.settings.default_model
+        ceiling = max_tokens or self.settings.llm_max_output_tokens
+        prompt = estimate_messages_tokens(messages, tools=kwargs.get("tools"))
+        hold = await self._reserve(ctx, model_name, prompt, ceiling * kwargs.get("n", 1))
+        span = (
+            self.tracing.start_llm(
+                ctx.span,
+                operation="chat",
+                model=model_name,
+                max_tokens=ceiling,
+                extra={"ai_platform.stream": True},
+            )
+            if self.tracing.enabled
+            else None
+        )
+        started = time.perf_counter()
+        first_token: float | None = None
+        try:
+            stream = self.llm.stream_chat(
+                list(messages), model=model_name, max_tokens=ceiling, **kwargs
+            )
+            async for event in stream:
+                if first_token is None and isinstance(event, ContentDelta) and event.text:
+                    first_token = time.perf_counter() - started
+                    metrics.LLM_TTFT.labels(ctx.service, model_name).observe(first_token)
+                if isinstance(event, StreamDone):
+                    result = event.result
+                    usage = result.usage
+                    if first_token is None and result.ttft_ms is not None:
+                        first_token = result.ttft_ms / 1000
+                        metrics.LLM_TTFT.labels(ctx.service, model_name).observe(first_token)
+                    await self._settle(ctx, hold, usage.total_tokens, result.cost_usd)
+                    self._account(
+                        ctx, result.model, usage.prompt_tokens, usage.completion_tokens,
+                        result.cost_usd,
+                    )  # fmt: skip
+                    metrics.LLM_CALLS.labels(ctx.service, model_name, "chat_stream", "ok").inc()
+                    metrics.LLM_LATENCY.labels(ctx.service, model_name, "chat_stream").observe(
+                        time.perf_counter() - started
+                    )
+                    self.tracing.end_llm(
+                        span,
+                        response_model=result.model,
+                        input_tokens=usage.prompt_tokens,
+                        output_tokens=usage.completion_tokens,
+                        finish_reason=result.finish_reason,
+                        cost_usd=result.cost_usd,
+                        ttft_s=first_token,
+                    )
+                    span = None
+                yield event
+        except GeneratorExit:
+            # The consumer closed the stream early (a route that stopped reading, or a
+            # response torn down after its client left): nothing more is coming.
+            await self._release(ctx, hold)
+            self.tracing.end_llm(span, error=GeneratorExit())
+            raise
+        except BaseException as exc:
+            await self._release(ctx, hold)
+            if isinstance(exc, asyncio.CancelledError):
+                ctx.disconnected()
+            else:
+                ctx.fail(exc)
+                self._call_failed(ctx, model_name, "chat_stream", exc)
+            self.tracing.end_llm(span, error=exc)
+            raise
+        if hold.open:
+            # A stream that ended without its final usage event: nothing to settle to.
+            await self._release(ctx, hold)
+            self.tracing.end_llm(span)
 
     async def embed(
         self, ctx: RequestContext, texts: Sequence[str], *, model: str | None = None
     ) -> EmbeddingResult:
-        result = await self.llm.embed(list(texts), model=model)
-        ctx.usage.add(
-            model=result.model,
-            prompt_tokens=result.usage.prompt_tokens,
-            completion_tokens=0,
-            cost_usd=result.cost_usd,
+        model_name = model or self.settings.embedding_model
+        prompt = sum(estimate_text_tokens(t) for t in texts)
+        hold = await self._reserve(ctx, model_name, prompt, 0)
+        span = (
+            self.tracing.start_llm(ctx.span, operation="embeddings", model=model_name)
+            if self.tracing.enabled
+            else None
+        )
+        started = time.perf_counter()
+        try:
+            result = await self.llm.embed(list(texts), model=model_name)
+        except BaseException as exc:
+            await self._release(ctx, hold)
+            self._call_failed(ctx, model_name, "embeddings", exc)
+            self.tracing.end_llm(span, error=exc)
+            raise
+        usage = result.usage
+        await self._settle(ctx, hold, usage.total_tokens, result.cost_usd)
+        self._account(ctx, result.model, usage.prompt_tokens, 0, result.cost_usd)
+        metrics.LLM_CALLS.labels(ctx.service, model_name, "embeddings", "ok").inc()
+        metrics.LLM_LATENCY.labels(ctx.service, model_name, "embeddings").observe(
+            time.perf_counter() - started
+        )
+        self.tracing.end_llm(
+            span, response_model=result.model, input_tokens=usage.prompt_tokens, output_tokens=0
         )
         return result
 
+    # -- the end of a request --------------------------------------------------------
+
     async def finish(self, ctx: RequestContext) -> None:
+        """Release what is still held, write the ledger row, count the request. Idempotent."""
+        if ctx.finished:
+            return
         ctx.finished = True
+        for hold in list(ctx.holds):
+            await self._release(ctx, hold)
+        usage = ctx.usage
+        self.ledger.record(
+            LedgerEntry(
+                request_id=ctx.request_id,
+                client_id=ctx.client_id,
+                service=ctx.service,
+                route=ctx.route,
+                model=usage.model,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cost_usd=cost_decimal(usage.cost_usd),
+                latency_ms=round(ctx.latency_ms, 3),
+                status_code=ctx.status_code,
+                outcome=ctx.outcome,
+                flagged=usage.flagged,
+                created_at=datetime.now(UTC),
+            )
+        )
+        metrics.GOVERNED_REQUESTS.labels(ctx.service, ctx.outcome).inc()
+        if ctx.span is not None:
+            self.tracing.end_request(
+                ctx.span,
+                status_code=ctx.status_code,
+                outcome=ctx.outcome,
+                tokens_in=usage.prompt_tokens,
+                tokens_out=usage.completion_tokens,
+                cost_usd=usage.cost_usd,
+            )
+            ctx.span = None
+
+
+def _store_down(what: str, exc: BaseException) -> ServiceUnavailableError:
+    # Fail closed: admitting traffic without limits or budgets is worse than a 503.
+    logger.error(f"{what} store unavailable", exc_info=exc)
+    return ServiceUnavailableError(f"{what} store unavailable; retry shortly")
