@@ -23,7 +23,6 @@ These functions decode images and are CPU-bound: call them from a worker thread.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import warnings
@@ -68,7 +67,8 @@ class PreparedImage:
     sent_width: int
     sent_height: int
     sent_bytes: int
-    data_url: str
+    sent_mime: str
+    data: bytes
 
     @property
     def downscaled(self) -> bool:
@@ -188,7 +188,6 @@ def prepare_image(
     options: dict[str, Any] = {"quality": JPEG_QUALITY} if sent_format in ("JPEG", "WEBP") else {}
     frame.save(out, format=sent_format, **options)
     encoded = out.getvalue()
-    mime = FORMAT_MIME[sent_format]
     return PreparedImage(
         index=index,
         filename=filename,
@@ -201,7 +200,8 @@ def prepare_image(
         sent_width=frame.width,
         sent_height=frame.height,
         sent_bytes=len(encoded),
-        data_url=f"data:{mime};base64,{base64.b64encode(encoded).decode('ascii')}",
+        sent_mime=FORMAT_MIME[sent_format],
+        data=encoded,
     )
 
 
