@@ -5,11 +5,13 @@ Functions flush, never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_platform.core.errors import ConflictError, NotFoundError
@@ -60,11 +62,67 @@ async def find_client_by_name(session: AsyncSession, name: str) -> Client | None
     return result
 
 
-async def list_clients(session: AsyncSession, *, include_inactive: bool = True) -> list[Client]:
-    query = select(Client).order_by(Client.created_at)
+async def list_clients(
+    session: AsyncSession,
+    *,
+    include_inactive: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Client]:
+    query = select(Client).order_by(Client.created_at, Client.id)
     if not include_inactive:
         query = query.where(Client.active.is_(True))
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     return list(await session.scalars(query))
+
+
+async def count_clients(session: AsyncSession, *, include_inactive: bool = True) -> int:
+    query = select(func.count()).select_from(Client)
+    if not include_inactive:
+        query = query.where(Client.active.is_(True))
+    return int(await session.scalar(query) or 0)
+
+
+UPDATABLE_CLIENT_FIELDS = frozenset({"name", "rpm_limit", "tpd_limit", "monthly_budget_usd"})
+
+
+async def update_client(
+    session: AsyncSession, client_id: str, changes: Mapping[str, Any]
+) -> Client:
+    """Apply a partial update; a ``None`` limit or budget falls back to the settings default."""
+    unknown = set(changes) - UPDATABLE_CLIENT_FIELDS
+    if unknown:
+        raise ValueError(f"not updatable: {', '.join(sorted(unknown))}")
+    client = await get_client(session, client_id)
+    name = changes.get("name")
+    if name is not None and name != client.name:
+        taken = await session.scalar(
+            select(Client.id).where(Client.name == name, Client.id != client_id)
+        )
+        if taken:
+            raise ConflictError(f"a client named {name!r} already exists")
+        client.name = name
+    if "rpm_limit" in changes:
+        client.rpm_limit = changes["rpm_limit"]
+    if "tpd_limit" in changes:
+        client.tpd_limit = changes["tpd_limit"]
+    if "monthly_budget_usd" in changes:
+        budget = changes["monthly_budget_usd"]
+        client.monthly_budget_usd = None if budget is None else Decimal(str(budget))
+    await session.flush()
+    return client
+
+
+async def set_client_active(session: AsyncSession, client_id: str, active: bool) -> Client:
+    """Activate or deactivate a client; a deactivated client's keys stop authenticating."""
+    client = await get_client(session, client_id)
+    if client.active != active:
+        client.active = active
+        await session.flush()
+    return client
 
 
 async def issue_key(

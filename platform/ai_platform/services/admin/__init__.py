@@ -1,0 +1,1 @@
+"""Administration: clients, API keys, usage and cost reports, the price table in use."""
