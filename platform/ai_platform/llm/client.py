@@ -116,10 +116,14 @@ class LLMClient:
         """Build the client the settings describe.
 
         ``base_url`` overrides ``LLM_BASE_URL`` (the platform passes the embedded
-        simulator's address). ``http_client`` replaces the transport (tests pass an
-        ``httpx.AsyncClient`` over a ``MockTransport``); the client then owns it and
-        ``aclose`` closes it. ``sleep``, ``clock`` (the breaker's) and ``random`` (the
-        backoff jitter) are there so tests can observe waits without waiting.
+        simulator's address). On Azure the chat model defaults to
+        ``AZURE_OPENAI_DEPLOYMENT`` and embeddings go to the deployment named by
+        ``EMBEDDING_MODEL``; costs are priced by the model the response reports.
+
+        ``http_client`` replaces the transport (tests pass an ``httpx.AsyncClient`` over
+        a ``MockTransport``); the client then owns it and ``aclose`` closes it.
+        ``sleep``, ``clock`` (the breaker's) and ``random`` (the backoff jitter) are
+        there so tests can observe waits without waiting.
         """
         timeout = openai.Timeout(
             settings.llm_read_timeout_s, connect=settings.llm_connect_timeout_s
