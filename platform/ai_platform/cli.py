@@ -81,6 +81,11 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    if workers > 1:
+        from ai_platform.governance.metrics import prepare_multiprocess_dir
+
+        # Each worker writes its metrics to this directory; /metrics sums them.
+        prepare_multiprocess_dir()
     uvicorn.run(
         "ai_platform.gateway.app:app",
         host=host,
@@ -287,6 +292,106 @@ def demo(as_json: JsonOpt = False) -> None:
         console.print("  open http://127.0.0.1:8000/docs")
 
     _emit(as_json, out, human)
+
+
+@app.command()
+def simulator(
+    host: str = "127.0.0.1",
+    port: int = 8100,
+    ttft_ms: Annotated[float | None, typer.Option(help="Time to first token (ms).")] = None,
+    tokens_per_s: Annotated[float | None, typer.Option(help="Token rate; 0 = unpaced.")] = None,
+    jitter: Annotated[float | None, typer.Option(help="Latency jitter, 0..1.")] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Run the bundled simulator (an OpenAI-compatible stand-in, not a model) on its own."""
+    from ai_platform.llm.simulator import SimulatorConfig, serve
+
+    config = SimulatorConfig.from_env()
+    overrides = {"ttft_ms": ttft_ms, "tokens_per_s": tokens_per_s, "jitter": jitter, "seed": seed}
+    config = config.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    console.print(f"simulator (a stand-in, not a model) on http://{host}:{port}/v1")
+    serve(host, port, config, log_level="warning")
+
+
+llm_app = typer.Typer(help="Talk to the configured LLM provider.", no_args_is_help=True)
+app.add_typer(llm_app, name="llm")
+
+
+@llm_app.command("chat")
+def llm_chat(
+    question: str,
+    stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they arrive.")] = False,
+    model: Annotated[str | None, typer.Option("--model")] = None,
+    max_tokens: Annotated[int | None, typer.Option()] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask one question; print the answer, the usage and the cost."""
+    out = _run(
+        _llm_chat(
+            question,
+            stream=stream and not as_json,
+            model=model,
+            max_tokens=max_tokens,
+            echo=not as_json,
+        )
+    )
+    _emit(
+        as_json,
+        out,
+        lambda: console.print(
+            f"\n[dim]model {out['model']} · {out['prompt_tokens']} in / "
+            f"{out['completion_tokens']} out tokens · ${out['cost_usd']:.8f}"
+            f" · {out['latency_ms']:.0f} ms[/dim]"
+        ),
+    )
+
+
+async def _llm_chat(
+    question: str, *, stream: bool, model: str | None, max_tokens: int | None, echo: bool
+) -> dict[str, Any]:
+    from ai_platform.llm.client import LLMClient
+    from ai_platform.llm.pricing import PriceTable
+    from ai_platform.llm.simulator import EmbeddedSimulator, SimulatorConfig
+    from ai_platform.llm.types import ContentDelta, StreamDone
+
+    settings = _settings()
+    sim = (
+        EmbeddedSimulator(SimulatorConfig.from_settings(settings))
+        if (settings.embedded_simulator)
+        else None
+    )
+    base_url = await sim.start() if sim else settings.llm_base_url
+    llm = LLMClient.from_settings(
+        settings, base_url=base_url, prices=PriceTable.load(settings.price_table_path)
+    )
+    messages = [{"role": "user", "content": question}]
+    try:
+        if stream:
+            result = None
+            async for event in llm.stream_chat(messages, model=model, max_tokens=max_tokens):
+                if isinstance(event, ContentDelta):
+                    typer.echo(event.text, nl=False)
+                elif isinstance(event, StreamDone):
+                    result = event.result
+            assert result is not None
+        else:
+            result = await llm.chat(messages, model=model, max_tokens=max_tokens)
+            if echo:
+                typer.echo(result.content or "")
+    finally:
+        await llm.aclose()
+        if sim:
+            await sim.stop()
+    return {
+        "answer": result.content,
+        "model": result.model,
+        "prompt_tokens": result.usage.prompt_tokens,
+        "completion_tokens": result.usage.completion_tokens,
+        "cost_usd": result.cost_usd,
+        "latency_ms": result.latency_ms,
+        "ttft_ms": result.ttft_ms,
+        "simulated": settings.llm_provider == "simulator",
+    }
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -20,11 +20,20 @@ from ai_platform.config import Settings, get_settings
 from ai_platform.core.errors import COMMON_ERRORS
 from ai_platform.core.logging import configure_logging
 from ai_platform.db.engine import create_engine, create_sessionmaker
-from ai_platform.gateway import account, health
+from ai_platform.gateway import account, health, metrics
 from ai_platform.gateway.errors import error_responses, install_error_handlers
+from ai_platform.gateway.governance_middleware import GovernanceMiddleware
 from ai_platform.gateway.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from ai_platform.gateway.state import PlatformState
 from ai_platform.governance.auth import Authenticator
+from ai_platform.governance.governor import Governor
+from ai_platform.governance.metrics import observe_http
+from ai_platform.governance.screening import InjectionDetector
+from ai_platform.llm.client import LLMClient
+from ai_platform.llm.pricing import PriceTable
+from ai_platform.llm.simulator import EmbeddedSimulator, SimulatorConfig
+
+ServiceLifespan = Callable[[PlatformState], AbstractAsyncContextManager[None]]
 
 DESCRIPTION = """
 A gateway that governs every request to five AI services: API keys, rate limits,
@@ -51,6 +60,41 @@ def service_routers() -> list[APIRouter]:
     return routers
 
 
+def service_lifespans() -> list[ServiceLifespan]:
+    """``lifespan(platform)`` of every service package that has a ``lifespan`` module.
+
+    A service that runs background work (the research runner) starts it there and
+    stops it when the platform shuts down.
+    """
+    hooks = []
+    for info in sorted(pkgutil.iter_modules(ai_platform.services.__path__), key=lambda i: i.name):
+        name = f"ai_platform.services.{info.name}.lifespan"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        hooks.append(module.lifespan)
+    return hooks
+
+
+async def _open_llm(
+    settings: Settings, stack: AsyncExitStack, prices: PriceTable
+) -> tuple[LLMClient, EmbeddedSimulator | None]:
+    simulator = None
+    base_url = settings.llm_base_url
+    if settings.embedded_simulator:
+        # A loopback server, not an in-process transport: httpx's ASGITransport would
+        # buffer whole responses and the stream would arrive in one piece.
+        simulator = EmbeddedSimulator(SimulatorConfig.from_settings(settings))
+        base_url = await simulator.start()
+        stack.push_async_callback(simulator.stop)
+    llm = LLMClient.from_settings(settings, base_url=base_url, prices=prices)
+    stack.push_async_callback(llm.aclose)
+    return llm, simulator
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -59,13 +103,30 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, echo=settings.database_echo)
         stack.push_async_callback(engine.dispose)
         sessionmaker = create_sessionmaker(engine)
+        prices = PriceTable.load(settings.price_table_path)
+        llm, simulator = await _open_llm(settings, stack, prices)
+        governor = Governor(
+            settings,
+            llm,
+            prices,
+            InjectionDetector(threshold=settings.injection_threshold),
+            sessionmaker=sessionmaker,
+        )
+        await governor.start()
+        stack.push_async_callback(governor.aclose)
         platform = PlatformState(
             settings=settings,
             engine=engine,
             sessionmaker=sessionmaker,
             auth=Authenticator(settings, sessionmaker),
+            governor=governor,
+            llm=llm,
+            simulator=simulator,
         )
+        platform.extras["readiness"] = {"llm": llm.ping}
         app.state.platform = platform
+        for hook in service_lifespans():
+            await stack.enter_async_context(hook(platform))
         yield
 
 
@@ -83,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(account.router)
+    if settings.metrics_enabled:
+        app.include_router(metrics.router)
     for router in service_routers():
         app.include_router(router)
 
@@ -96,8 +159,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "X-Processing-Time-Ms", "Retry-After"],
         )
+    app.add_middleware(GovernanceMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    app.add_middleware(
+        RequestContextMiddleware,
+        access_log=settings.access_log,
+        observer=observe_http if settings.metrics_enabled else None,
+    )
     return app
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ai_platform.config import Settings
 from ai_platform.governance.auth import Authenticator
+
+if TYPE_CHECKING:
+    from ai_platform.governance.governor import Governor
+    from ai_platform.llm.client import LLMClient
+    from ai_platform.llm.simulator import EmbeddedSimulator
 
 
 @dataclass
@@ -17,5 +22,7 @@ class PlatformState:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     auth: Authenticator
-    governor: Any = None
+    governor: Governor
+    llm: LLMClient
+    simulator: EmbeddedSimulator | None = None
     extras: dict[str, Any] = field(default_factory=dict)
