@@ -311,6 +311,9 @@ def _string_value(name_words: list[str], sub: dict[str, Any], ctx: Context) -> A
         source = text if ctx.answer is None or ctx.answer_is_filler else ctx.answer
         first = sentences(source)
         return first[0] if first else source.strip()
+    labelled = _labelled(name_words, text)
+    if labelled is not MISSING:
+        return labelled
     if names & {"title", "headline", "subject", "heading"}:
         top = unique_in_order(content_words(text))[:4]
         return " ".join(w.capitalize() for w in top) if top else MISSING
@@ -320,9 +323,6 @@ def _string_value(name_words: list[str], sub: dict[str, Any], ctx: Context) -> A
             return found.group(1)
     if names & TEXT_NAMES or names & {"keyword", "term", "terms", "phrase"}:
         return text.strip()
-    labelled = _labelled(name_words, text)
-    if labelled is not MISSING:
-        return labelled
     if names & LABEL_NAMES:
         top = content_words(text)
         return top[0] if top else MISSING
@@ -332,16 +332,22 @@ def _string_value(name_words: list[str], sub: dict[str, Any], ctx: Context) -> A
 
 
 def _labelled(name_words: list[str], text: str) -> Any:
-    """'priority high', 'status: open', 'subject is Invoice' -> the word after the name."""
+    """'priority high', 'status: open', 'subject is Invoice overdue' -> the words after the name.
+
+    The value runs to the end of the clause: punctuation or a joining word, at most 6 words.
+    """
     if not name_words:
         return MISSING
     label = r"[\s_-]+".join(re.escape(w) for w in name_words)
     found = re.search(
-        rf"\b{label}\b\s*(?:is|=|:|of|as|to)?\s*[\"'“]?([\w@.+/-]+(?:\s[A-Z][\w-]*)*)",
+        rf"\b{label}\b\s*(?:is|=|:|of|as|to)?\s*[\"'“]?([^\s\"”,;]+(?:\s+[^\s\"”,;]+){{0,5}})",
         text,
         re.IGNORECASE,
     )
-    return found.group(1).rstrip(".,;") if found else MISSING
+    if found is None:
+        return MISSING
+    value = re.split(r"\s+(?:and|with|for|by|please|but|so)\b", found.group(1), maxsplit=1)[0]
+    return value.rstrip(".!?") or MISSING
 
 
 def sentiment(text: str) -> str:

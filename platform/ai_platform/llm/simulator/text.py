@@ -130,7 +130,11 @@ def phrases(text: str, max_words: int = 4) -> list[str]:
         if not token[0].isalnum():
             flush()
             continue
-        if lowered in STOPWORDS or lowered in INSTRUCTION_WORDS or len(token) < 2:
+        if (
+            lowered in STOPWORDS
+            or lowered in INSTRUCTION_WORDS
+            or (len(token) < 2 and not token.isdigit())
+        ):
             flush()
             continue
         if starts and token[:1].isupper() and token[1:].islower():
