@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, String, case, func, or_, select
+from sqlalchemy import Date, Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
@@ -15,22 +15,23 @@ from sqlalchemy.sql.functions import FunctionElement
 from ai_platform.db.models import ApiKey, Client, UsageRecord
 
 
-class utc_day(FunctionElement[str]):
-    """The UTC calendar day of a timestamp as ``YYYY-MM-DD``, on every supported database.
+class utc_day(FunctionElement[date]):
+    """The UTC calendar day of a timestamp, on every supported database.
 
     Rendered without bound parameters, so PostgreSQL accepts the same expression in
     SELECT and GROUP BY.
     """
 
-    type = String()
+    type = Date()
     name = "utc_day"
     inherit_cache = True
 
 
 @compiles(utc_day, "postgresql")
 def _utc_day_postgresql(element: utc_day, compiler: Any, **kw: Any) -> str:
-    # timestamptz -> UTC wall time, whatever the session's TimeZone is.
-    return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    # timestamptz -> UTC wall time, whatever the session's TimeZone is; a cast to date
+    # is cheaper per row than to_char().
+    return f"CAST(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC' AS DATE)"
 
 
 @compiles(utc_day, "sqlite")
@@ -112,13 +113,22 @@ async def usage_by(
     cost = func.coalesce(func.sum(r.cost_usd), 0)
     query: Select[Any]
     if group_by == "client":
-        query = (
-            select(r.client_id.label("key"), Client.name.label("client_name"), *_measures())
-            .outerjoin(Client, Client.id == r.client_id)
-            .group_by(r.client_id, Client.name)
-            .order_by(cost.desc(), r.client_id)
+        # Aggregate first, then name the (few) groups: joining every ledger row to
+        # clients before grouping costs 3x on SQLite.
+        groups = (
+            select(r.client_id.label("key"), *_measures())
+            .where(*where.conditions())
+            .group_by(r.client_id)
+            .subquery()
         )
-    elif group_by == "service":
+        query = (
+            select(groups, Client.name.label("client_name"))
+            .outerjoin(Client, Client.id == groups.c.key)
+            .order_by(groups.c.cost_usd.desc(), groups.c.key)
+            .limit(limit)
+        )
+        return [_aggregate(row, row.key, row.client_name) for row in await session.execute(query)]
+    if group_by == "service":
         query = select(r.service.label("key"), *_measures()).group_by(r.service)
         query = query.order_by(cost.desc(), r.service)
     elif group_by == "model":
@@ -131,14 +141,7 @@ async def usage_by(
         raise ValueError(f"unknown grouping {group_by!r}")
     query = query.where(*where.conditions()).limit(limit)
     rows = (await session.execute(query)).all()
-    return [
-        _aggregate(
-            row,
-            None if row.key is None else str(row.key),
-            getattr(row, "client_name", None),
-        )
-        for row in rows
-    ]
+    return [_aggregate(row, None if row.key is None else str(row.key)) for row in rows]
 
 
 async def usage_totals(session: AsyncSession, where: LedgerFilter) -> Aggregate:
