@@ -117,9 +117,11 @@ _ECHO = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _LABELS = re.compile(
-    r"(?:\bone of|\bchoose from|\bpick from|\bselect from"
-    r"|\bclassify (?:it |this |the \w+ )?(?:as|into)"
-    r"|\blabels?|\bcategories|\bintents?|\boptions)\s*(?:are|is)?\s*:?\s*\[?"
+    # Bare nouns ("labels", "options") only count with a colon, so that ordinary questions
+    # like "what are my options, pay now or later?" are not taken for a classification.
+    r"(?:(?:\bone of|\bchoose from|\bpick from|\bselect from"
+    r"|\bclassify (?:it |this |the \w+ )?(?:as|into))\s*:?"
+    r"|\b(?:labels?|categories|intents?|options)\s*(?:are|is)?\s*:)\s*\[?"
     r"([\w'\"`-]+(?:\s*(?:,|/|\||\bor\b)\s*[\w'\"`-]+(?: [\w-]+)?)+)",
     re.IGNORECASE,
 )
