@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -166,6 +166,13 @@ class LiveServer:
     app: FastAPI
 
 
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # pytest owns SIGINT; a server started inside a test must not take it.
+        yield
+
+
 @asynccontextmanager
 async def live_server(app: FastAPI) -> AsyncIterator[LiveServer]:
     """uvicorn serving ``app`` on an ephemeral port, in this event loop."""
@@ -174,7 +181,7 @@ async def live_server(app: FastAPI) -> AsyncIterator[LiveServer]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    server = _Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:

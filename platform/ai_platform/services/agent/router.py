@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,14 +101,23 @@ async def chat(
 
 
 async def open_stream(
-    body: ChatRequest, ctx: AgentCtx, session: SessionDep, platform: PlatformDep
+    body: ChatRequest, ctx: AgentCtx, platform: PlatformDep
 ) -> AsyncIterator[TurnStream]:
     """Everything that can fail with an ordinary error envelope happens here, before
-    the stream opens: validation, screening, the conversation's ownership."""
-    plan = await prepare_turn(
-        session, ctx, kind=KIND, conversation_id=body.conversation_id, inputs=body.input_messages()
-    )
+    the stream opens: validation, screening, the conversation's ownership.
+
+    A request-scoped dependency (it must outlive the stream to close it), so it opens
+    its own read-only session instead of the request's function-scoped one.
+    """
     sessionmaker = platform.sessionmaker
+    async with sessionmaker() as session:
+        plan = await prepare_turn(
+            session,
+            ctx,
+            kind=KIND,
+            conversation_id=body.conversation_id,
+            inputs=body.input_messages(),
+        )
 
     @asynccontextmanager
     async def committed() -> AsyncIterator[AsyncSession]:
@@ -122,6 +132,11 @@ async def open_stream(
     ctx.defer_finish()
     try:
         yield stream
+    except* (anyio.BrokenResourceError, anyio.ClosedResourceError):
+        # FastAPI's SSE keep-alive task can write to its already-closed output when the
+        # client leaves while events are queued (fastapi discussion #15725). The client
+        # is gone and the stream settles below: a normal disconnect, not an error.
+        pass
     finally:
         await stream.close()
 

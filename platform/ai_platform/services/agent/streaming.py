@@ -14,11 +14,11 @@ A stream ends in one of three ways, and each one stores what the client was show
 and finishes the governed context exactly once (one ledger row):
 
 - it completes: the turn is written, ``done`` is sent;
-- it fails: the partial turn is written, ``error`` is sent, the context records the
-  error's status;
+- it fails: the partial turn is written (if any of it was shown), ``error`` is sent,
+  the context records the error's status;
 - the client disconnects: the provider call is cancelled, the partial turn is written
-  with ``finish_reason="client_disconnected"``, the context records
-  ``client_disconnected`` (status 499).
+  (if any of it was shown) with ``finish_reason="client_disconnected"``, the context
+  records ``client_disconnected`` (status 499).
 
 The disconnect case has two shapes. If the cancellation lands while the turn is
 awaiting the provider, it runs through the turn's own ``finally``. If it lands while
@@ -168,7 +168,10 @@ class TurnStream:
         with anyio.CancelScope(shield=True):
             if not self.completed and ctx.outcome == "ok":
                 ctx.disconnected()
-            if not self.stored:
+            # Nothing shown, nothing stored: a stream that failed before its first
+            # event leaves the conversation as it was, like a failed JSON turn.
+            shown = self.turn.state.produced or self.turn.state.pending
+            if not self.stored and shown:
                 try:
                     await self._store(
                         "error" if ctx.outcome not in ("ok", "client_disconnected")
