@@ -96,6 +96,16 @@ class JobExecutor:
             return "missing"
         if not claimed:
             return "busy" if job.status in ("accepted", "running") else "missing"
+        if job.attempts > self.research.max_tries:
+            # A job that keeps dying with its runner (or crashing it) stops here.
+            return await self._finish(
+                task_id,
+                "failed",
+                {
+                    "code": "interrupted",
+                    "message": f"the job was interrupted {job.attempts - 1} times",
+                },
+            )
         work = asyncio.create_task(self._execute(job), name=f"research:{task_id}")
         beat = asyncio.create_task(self._heartbeat(task_id, work), name=f"lease:{task_id}")
         try:
@@ -148,9 +158,10 @@ class JobExecutor:
         try:
             await self._steps(job)
         except JobStopped:
+            # Lost to a cancellation or another runner; if the lease is somehow still
+            # ours, hand it back rather than block the job until it expires.
+            await self._release(job.id)
             return await self._stopped_outcome(job.id)
-        except asyncio.CancelledError:
-            raise
         except JobFailed as exc:
             return await self._finish(job.id, "failed", {"code": exc.code, "message": exc.message})
         except AIServiceError as exc:
@@ -178,8 +189,7 @@ class JobExecutor:
         client = await self._client(job)
         async with self.sessionmaker() as session:
             done = {s.key: s.result for s in await repository.list_steps(session, job.id)}
-            fresh = await repository.get_job(session, job.id)
-        attempt = fresh.attempts if fresh is not None else 1
+        attempt = job.attempts
 
         async def step(
             key: str, kind: str, fn: Callable[[RequestContext], Awaitable[dict[str, Any]]]

@@ -121,11 +121,15 @@ def create_worker(
 
 
 async def serve_worker(
-    settings: Settings, research: ResearchSettings | None = None, *, burst: bool = False
+    settings: Settings,
+    research: ResearchSettings | None = None,
+    *,
+    burst: bool = False,
+    handle_signals: bool = True,
 ) -> int:
     """Run a worker in the current event loop until stopped (or, with ``burst``, until
     the queue is empty); returns the number of jobs it completed."""
-    worker = create_worker(settings, research, burst=burst)
+    worker = create_worker(settings, research, burst=burst, handle_signals=handle_signals)
     try:
         with contextlib.suppress(asyncio.CancelledError):
             await worker.async_run()

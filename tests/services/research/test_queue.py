@@ -1,0 +1,134 @@
+"""Research jobs on arq with a real Redis: workers run them, and a dead worker's job
+is picked up by the next worker without waiting for arq's timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import redis.asyncio as aioredis
+from arq.constants import in_progress_key_prefix, job_key_prefix
+from sqlalchemy import update
+
+from ai_platform.config import Settings
+from ai_platform.db.base import utcnow
+from ai_platform.db.engine import create_engine, create_sessionmaker
+from ai_platform.gateway.app import create_app
+from ai_platform.services.research.config import get_research_settings
+from ai_platform.services.research.models import ResearchJob, ResearchStep
+from ai_platform.services.research.runner import RUNNER_KEY
+from ai_platform.services.research.worker import serve_worker
+from tests.conftest import _unavailable
+from tests.services.research.conftest import POLLING_RPM, get_task, ingest, start, wait_until
+from tests.support import REDIS_URL, make_tenant, running_app
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as exc:
+        await client.aclose()
+        _unavailable("Redis at 127.0.0.1:6379", exc)
+        raise
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def queue_settings(
+    settings: Settings, redis_client: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    # A queue of this test's own: others may share the Redis server.
+    monkeypatch.setenv("RESEARCH_QUEUE_NAME", f"aip-test:research:{uuid.uuid4().hex}")
+    get_research_settings.cache_clear()
+    yield settings.model_copy(update={"redis_url": REDIS_URL})
+    get_research_settings.cache_clear()
+
+
+async def _burst(settings: Settings) -> int:
+    async with asyncio.timeout(60):
+        return await serve_worker(settings, burst=True, handle_signals=False)
+
+
+async def test_with_redis_the_api_enqueues_and_a_worker_completes_the_job(
+    queue_settings: Settings, redis_client: aioredis.Redis
+) -> None:
+    tenant = await make_tenant(queue_settings, rpm=POLLING_RPM)
+    app = create_app(queue_settings)
+    async with running_app(app) as http:
+        assert type(app.state.platform.extras[RUNNER_KEY]).__name__ == "QueueRunner"
+        await ingest(http, tenant)
+        task_id = await start(http, tenant, max_sub_questions=2)
+        queue = get_research_settings().queue_name
+        assert await redis_client.zscore(queue, task_id) is not None
+        assert await redis_client.exists(job_key_prefix + task_id)
+        await asyncio.sleep(0.5)
+        assert (await get_task(http, tenant, task_id))["status"] == "accepted", (
+            "the API process must not run queued jobs itself"
+        )
+
+        assert await _burst(queue_settings) == 1
+        view = await wait_until(http, tenant, task_id, within_s=5)
+    assert view["status"] == "completed", view["error"]
+    assert len(view["report"]["sections"]) == 2
+    assert await redis_client.zcard(queue) == 0
+
+
+async def test_a_job_held_by_a_dead_worker_is_resumed_by_the_next_worker(
+    queue_settings: Settings, redis_client: aioredis.Redis
+) -> None:
+    tenant = await make_tenant(queue_settings, rpm=POLLING_RPM)
+    async with running_app(create_app(queue_settings)) as http:
+        await ingest(http, tenant)
+        task_id = await start(http, tenant, max_sub_questions=3)
+
+    # A worker took the job, planned it, and was killed: its lease has run out, and
+    # arq's in-progress mark (set for job_timeout + 10 s) is still there.
+    plan = {"sub_questions": ["What does the tent warranty cover?"], "planner": "model"}
+    engine = create_engine(queue_settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await session.execute(
+                update(ResearchJob)
+                .where(ResearchJob.id == task_id)
+                .values(
+                    status="running",
+                    lease_owner="worker:dead",
+                    lease_expires_at=utcnow() - timedelta(seconds=5),
+                    attempts=1,
+                )
+            )
+            session.add(
+                ResearchStep(
+                    job_id=task_id,
+                    client_id=tenant.client_id,
+                    key="plan",
+                    kind="plan",
+                    result=plan,
+                    model="gpt-4o-mini",
+                    prompt_tokens=10,
+                    completion_tokens=5,
+                    cost_usd=Decimal("0.00001"),
+                    latency_ms=1.0,
+                )
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    await redis_client.set(in_progress_key_prefix + task_id, b"1", ex=600)
+
+    assert await _burst(queue_settings) == 1
+
+    async with running_app(create_app(queue_settings)) as http:
+        view = await get_task(http, tenant, task_id)
+    assert view["status"] == "completed", view["error"]
+    # The dead worker's plan was kept, not redone.
+    assert view["sub_questions"] == plan["sub_questions"]
+    assert [s["heading"] for s in view["report"]["sections"]] == plan["sub_questions"]
+    assert view["progress"]["steps_done"] == 4
