@@ -226,4 +226,4 @@ async def chunks_with_documents(
         .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
         .where(KnowledgeChunk.client_id == client_id, KnowledgeChunk.id.in_(list(chunk_ids)))
     )
-    return {chunk.id: (chunk, document) for chunk, document in rows.tuples()}
+    return {chunk.id: (chunk, document) for chunk, document in rows}
