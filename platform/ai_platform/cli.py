@@ -394,6 +394,32 @@ async def _llm_chat(
     }
 
 
+@app.command()
+def screen(
+    eval_set: Annotated[
+        bool, typer.Option("--eval", help="Report precision/recall on the shipped labelled set.")
+    ] = False,
+    threshold: Annotated[float | None, typer.Option(help="Flag at this score or above.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Screen JSON lines {"text": ...} from stdin for prompt injection, one result per line."""
+    import sys
+
+    from ai_platform.governance.screening import (
+        InjectionDetector,
+        evaluate,
+        format_report,
+        screen_lines,
+    )
+
+    chosen = threshold if threshold is not None else _settings().injection_threshold
+    if eval_set:
+        report = evaluate(threshold=chosen)
+        _emit(as_json, report.to_dict(), lambda: typer.echo(format_report(report)))
+        return
+    screen_lines(sys.stdin, sys.stdout, InjectionDetector(threshold=chosen))
+
+
 def main() -> None:
     os.environ.setdefault("PYTHONUTF8", "1")
     app()
