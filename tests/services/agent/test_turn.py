@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from ai_platform.services.agent.service import (
     Token,
     ToolCallStarted,
     ToolFinished,
+    asks_for_human,
 )
 from tests.services.agent.support import (
     ScriptedGovernor,
@@ -203,3 +205,34 @@ async def test_orders_are_per_tenant(settings: Settings) -> None:
     turn, _ = await run(settings, stranger.client_id, plan, governor)
     assert "no order ORD-1001" in turn.state.tool_calls[0].result["error"]
     assert owner.client_id != stranger.client_id
+
+
+async def test_a_request_for_a_person_escalates_even_if_the_model_does_not(
+    settings: Settings,
+) -> None:
+    tenant = await seeded_tenant(settings)
+    governor = ScriptedGovernor(settings, [said("I can surely help you myself!")])
+    plan = plan_for(tenant.client_id, "Can I speak with a manager, please?")
+    turn, _ = await run(settings, tenant.client_id, plan, governor)
+
+    assert turn.state.escalated and turn.state.tool_calls == []
+    [ticket] = await tickets_of(settings, tenant.client_id)
+    assert "asked for a human" in ticket.description
+    assert turn.state.reply.startswith("I can surely help you myself!")
+    assert ticket.id in turn.state.reply
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("This is useless, I want to talk to a human now", True),
+        ("Can I speak with a manager?", True),
+        ("put me through to someone", True),
+        ("I want a real person", True),
+        ("It was delivered to a person next door", False),
+        ("That was human error on my side", False),
+        ("Where is my order?", False),
+    ],
+)
+def test_requests_for_a_person_are_recognised(text: str, asks: bool) -> None:
+    assert asks_for_human(text) is asks

@@ -52,14 +52,14 @@ async def prepare_turn(
     replay the stored history as chat messages. Reads only."""
     for message in inputs:
         await ctx.screen(message.content)
-    first = inputs[-1].content
+    latest = inputs[-1].content
     if conversation_id is None:
         plan = TurnPlan(
             client_id=ctx.client_id,
             kind=kind,
             conversation_id=new_id("conv"),
             is_new=True,
-            title=_title(first),
+            title=_title(latest),
         )
     else:
         conv = await repo.get_conversation(session, ctx.client_id, conversation_id, kind)
