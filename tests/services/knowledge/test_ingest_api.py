@@ -50,6 +50,11 @@ async def test_same_document_twice_is_stored_once(kb: KB) -> None:
     assert again["documents"][0]["deduplicated"] is True
     assert again["total_chunks"] == 0
     assert (await kb.get("/documents")).json()["data"]["total"] == 1
+    other = {**RETURNS, "title": "Returns (copy)"}
+    twice = (await kb.ingest([other, other]))["documents"]
+    assert twice[0]["document_id"] == twice[1]["document_id"]
+    assert [d["deduplicated"] for d in twice] == [False, True]
+    assert (await kb.get("/documents")).json()["data"]["total"] == 2
 
 
 async def test_json_limits_are_validated(kb: KB) -> None:

@@ -56,23 +56,31 @@ def _scoped(
     return stmt.where(and_(*conditions))
 
 
-async def find_by_hash(
-    session: AsyncSession, client_id: str, content_hash: str
-) -> KnowledgeDocument | None:
-    return await session.scalar(
-        select(KnowledgeDocument)
-        .where(
+async def find_by_hashes(
+    session: AsyncSession, client_id: str, content_hashes: Sequence[str]
+) -> dict[str, KnowledgeDocument]:
+    if not content_hashes:
+        return {}
+    rows = await session.scalars(
+        select(KnowledgeDocument).where(
             KnowledgeDocument.client_id == client_id,
-            KnowledgeDocument.content_hash == content_hash,
+            KnowledgeDocument.content_hash.in_(sorted(set(content_hashes))),
         )
-        .limit(1)
     )
+    found: dict[str, KnowledgeDocument] = {}
+    for row in rows:
+        found.setdefault(row.content_hash, row)
+    return found
 
 
-async def add_document(
-    session: AsyncSession, document: KnowledgeDocument, chunks: Sequence[KnowledgeChunk]
+async def add_documents(
+    session: AsyncSession,
+    documents: Sequence[KnowledgeDocument],
+    chunks: Sequence[KnowledgeChunk],
 ) -> None:
-    session.add(document)
+    # Documents first: chunks reference them and there is no relationship() to order
+    # the inserts.
+    session.add_all(documents)
     await session.flush()
     session.add_all(chunks)
     await session.flush()

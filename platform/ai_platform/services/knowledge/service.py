@@ -155,7 +155,7 @@ async def ingest_documents(
     answers. A document that yields no text is a 400 and nothing is stored.
     """
     settings = settings or get_knowledge_settings()
-    prepared: list[tuple[NewDocument, str, str, list[str]]] = []
+    prepared: list[_Prepared] = []
     for doc in documents:
         title = clean_title(doc.title)
         text = normalise(doc.text)
@@ -163,66 +163,105 @@ async def ingest_documents(
             raise BadRequestError(
                 f"document {doc.title[:80]!r} has no text", details={"title": doc.title[:80]}
             )
-        prepared.append((doc, title, text, chunk_text(text)))
+        prepared.append(_Prepared(doc, title, text, chunk_text(text), content_hash(doc)))
 
-    out: list[IngestedDocument] = []
-    for doc, title, text, pieces in prepared:
-        digest = content_hash(doc)
-        existing = await repository.find_by_hash(session, ctx.client_id, digest)
-        if existing is not None:
-            out.append(_ingested(existing, embedded=False, deduplicated=True))
-            continue
-        title_screen = await ctx.screen(title, kind="document")
-        screens = [await ctx.screen(piece, kind="document") for piece in pieces]
-        vectors: list[bytes | None] = [None] * len(pieces)
-        model: str | None = None
-        if settings.embeddings:
-            packed, model = await _embed_all(
-                ctx, [embedding_text(title, piece) for piece in pieces]
-            )
-            vectors = list(packed)
-        document = KnowledgeDocument(
-            id=new_id("doc"),
-            client_id=ctx.client_id,
-            title=title,
-            source=doc.source[:MAX_SOURCE_CHARS],
-            meta=dict(doc.metadata),
-            media_type=doc.media_type,
-            content_hash=digest,
-            char_count=len(text),
-            chunk_count=len(pieces),
-        )
-        chunks: list[KnowledgeChunk] = []
-        for position, (piece, screen, vector) in enumerate(
-            zip(pieces, screens, vectors, strict=True)
-        ):
-            flagged = screen.flagged or title_screen.flagged
-            signals = list(dict.fromkeys([*title_screen.signals, *screen.signals]))
+    existing = await repository.find_by_hashes(session, ctx.client_id, [p.digest for p in prepared])
+    new: dict[str, _Prepared] = {}
+    for item in prepared:
+        if item.digest not in existing:
+            new.setdefault(item.digest, item)
+
+    # Screen every chunk, then embed all new chunks together: one provider call per
+    # EMBED_BATCH chunks, whatever the number of documents.
+    for item in new.values():
+        item.title_screen = await ctx.screen(item.title, kind="document")
+        item.screens = [await ctx.screen(piece, kind="document") for piece in item.pieces]
+    model: str | None = None
+    vectors: list[bytes | None] = [None] * sum(len(item.pieces) for item in new.values())
+    if settings.embeddings and vectors:
+        texts = [embedding_text(i.title, piece) for i in new.values() for piece in i.pieces]
+        packed, model = await _embed_all(ctx, texts)
+        vectors = list(packed)
+
+    documents_out: dict[str, KnowledgeDocument] = {}
+    chunks: list[KnowledgeChunk] = []
+    position_in_batch = 0
+    for digest, item in new.items():
+        document = _document_row(ctx.client_id, item)
+        for position, (piece, screen) in enumerate(zip(item.pieces, item.screens, strict=True)):
+            assert item.title_screen is not None
+            vector = vectors[position_in_batch]
+            position_in_batch += 1
+            flagged = screen.flagged or item.title_screen.flagged
+            signals = list(dict.fromkeys([*item.title_screen.signals, *screen.signals]))
             chunks.append(
                 KnowledgeChunk(
                     document_id=document.id,
                     client_id=ctx.client_id,
                     position=position,
-                    title=title,
+                    title=item.title,
                     content=piece,
                     flagged=flagged,
-                    screening_score=max(screen.score, title_screen.score),
+                    screening_score=max(screen.score, item.title_screen.score),
                     signals=signals if flagged else [],
                     embedding=vector,
                     embedding_model=model if vector is not None else None,
                 )
             )
-        document.flagged_chunk_count = sum(1 for c in chunks if c.flagged)
-        await repository.add_document(session, document, chunks)
+            document.flagged_chunk_count += int(flagged)
+        documents_out[digest] = document
+    await repository.add_documents(session, list(documents_out.values()), chunks)
+    for document in documents_out.values():
         if document.flagged_chunk_count:
             logger.warning(
                 "knowledge ingest: %d of %d chunks of %s flagged by the injection screen",
                 document.flagged_chunk_count,
-                len(chunks),
+                document.chunk_count,
                 document.id,
             )
-        out.append(_ingested(document, embedded=model is not None, deduplicated=False))
+
+    out: list[IngestedDocument] = []
+    reported: set[str] = set()
+    for item in prepared:
+        if item.digest in existing:
+            out.append(_ingested(existing[item.digest], embedded=False, deduplicated=True))
+        else:
+            first = item.digest not in reported
+            reported.add(item.digest)
+            out.append(
+                _ingested(
+                    documents_out[item.digest],
+                    embedded=model is not None,
+                    deduplicated=not first,
+                )
+            )
     return out
+
+
+@dataclass(slots=True)
+class _Prepared:
+    doc: NewDocument
+    title: str
+    text: str
+    pieces: list[str]
+    digest: str
+    title_screen: ScreeningResult | None = None
+    screens: list[ScreeningResult] = field(default_factory=list)
+
+
+def _document_row(client_id: str, item: _Prepared) -> KnowledgeDocument:
+    return KnowledgeDocument(
+        id=new_id("doc"),
+        client_id=client_id,
+        title=item.title,
+        source=item.doc.source[:MAX_SOURCE_CHARS],
+        meta=dict(item.doc.metadata),
+        media_type=item.doc.media_type,
+        content_hash=item.digest,
+        char_count=len(item.text),
+        chunk_count=len(item.pieces),
+        flagged_chunk_count=0,
+    )
 
 
 def _ingested(doc: KnowledgeDocument, *, embedded: bool, deduplicated: bool) -> IngestedDocument:
