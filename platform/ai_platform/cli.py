@@ -395,6 +395,23 @@ async def _llm_chat(
 
 
 @app.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
+) -> None:
+    """Run a research-job worker (arq on REDIS_URL); start as many as you need."""
+    from ai_platform.services.research.worker import run_worker
+
+    settings = _settings()
+    if not settings.redis_url:
+        console.print(
+            "[red]REDIS_URL is not set:[/red] without Redis, research jobs run inside "
+            "the platform process and no separate worker is needed"
+        )
+        raise typer.Exit(2)
+    run_worker(settings, burst=burst)
+
+
+@app.command()
 def screen(
     eval_set: Annotated[
         bool, typer.Option("--eval", help="Report precision/recall on the shipped labelled set.")
