@@ -41,6 +41,7 @@ async def test_ingest_json_then_list_and_get(kb: KB) -> None:
     assert detail["chunk_count"] == 1 and detail["flagged_chunk_count"] == 0
     assert detail["source"] == "policies/returns.md"
     assert detail["flagged_chunks"] == []
+    assert detail["created_at"].endswith(("Z", "+00:00"))
 
 
 async def test_same_document_twice_is_stored_once(kb: KB) -> None:
