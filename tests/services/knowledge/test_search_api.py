@@ -162,3 +162,13 @@ async def test_delete_removes_document_from_search(kb: KB) -> None:
     assert_error(await kb.get(f"/documents/{doc_id}"), 404, "not_found")
     assert_error(await kb.delete(f"/documents/{doc_id}"), 404, "not_found")
     assert (await kb.get("/documents")).json()["data"]["total"] == len(corpus()) - 1
+
+
+async def test_filters_on_keys_a_json_path_cannot_spell(kb: KB) -> None:
+    meta = {'we"ird': "1", "ünï": "2", "a.b": "3", "$": "4"}
+    data = await kb.ingest([{"title": "Odd keys", "text": "Lantern batteries.", "metadata": meta}])
+    doc_id = data["documents"][0]["document_id"]
+    for key, value in meta.items():
+        hits = await kb.search("lantern", filters={key: value}, mode="fulltext")
+        assert [h["document_id"] for h in hits] == [doc_id], key
+        assert await kb.search("lantern", filters={key: "other"}, mode="fulltext") == []

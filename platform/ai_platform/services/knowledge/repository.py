@@ -13,6 +13,7 @@ from sqlalchemy import (
     and_,
     column,
     delete,
+    exists,
     func,
     literal_column,
     select,
@@ -31,11 +32,17 @@ def dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def _metadata_filters(filters: Mapping[str, str] | None) -> list[ColumnElement[bool]]:
-    # JSON path access renders per dialect (json_extract on SQLite, ->> on PostgreSQL).
-    return [
-        KnowledgeDocument.meta[key].as_string() == value for key, value in (filters or {}).items()
-    ]
+def metadata_matches(dialect_name: str, key: str, value: str) -> ColumnElement[bool]:
+    """The document's metadata holds ``key`` with exactly ``value``.
+
+    PostgreSQL: ``metadata ->> :key = :value``. SQLite looks the key up through
+    ``json_each`` rather than a JSON path, because a path cannot spell every key (a
+    double quote or a non-ASCII letter in the key would never match).
+    """
+    if dialect_name == "sqlite":
+        pairs = func.json_each(KnowledgeDocument.meta).table_valued("key", "value")
+        return exists().where(pairs.c["key"] == key, pairs.c["value"] == value)
+    return KnowledgeDocument.meta.op("->>")(key) == value
 
 
 Row = TypeVarTuple("Row")
@@ -43,6 +50,7 @@ Row = TypeVarTuple("Row")
 
 def _scoped(
     stmt: Select[*Row],
+    dialect_name: str,
     client_id: str,
     filters: Mapping[str, str] | None,
     include_flagged: bool,
@@ -52,7 +60,7 @@ def _scoped(
         conditions.append(KnowledgeChunk.flagged.is_(False))
     if filters:
         stmt = stmt.join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
-        conditions.extend(_metadata_filters(filters))
+        conditions.extend(metadata_matches(dialect_name, k, v) for k, v in filters.items())
     return stmt.where(and_(*conditions))
 
 
@@ -187,7 +195,7 @@ async def fulltext_ranked(
             .select_from(KnowledgeChunk)
             .where(vector.op("@@")(query))
         )
-    stmt = _scoped(stmt, client_id, filters, include_flagged)
+    stmt = _scoped(stmt, dialect(session), client_id, filters, include_flagged)
     stmt = stmt.order_by(literal_column("relevance").desc(), KnowledgeChunk.id).limit(limit)
     rows = await session.execute(stmt)
     return [(int(chunk_id), float(score)) for chunk_id, score in rows]
@@ -203,7 +211,7 @@ async def recent_chunk_vectors(
 ) -> list[tuple[int, bytes | None, str | None]]:
     """(id, vector, model) of the tenant's most recent ``limit`` chunks."""
     stmt = select(KnowledgeChunk.id, KnowledgeChunk.embedding, KnowledgeChunk.embedding_model)
-    stmt = _scoped(stmt, client_id, filters, include_flagged)
+    stmt = _scoped(stmt, dialect(session), client_id, filters, include_flagged)
     rows = await session.execute(stmt.order_by(KnowledgeChunk.id.desc()).limit(limit))
     return [
         (int(chunk_id), bytes(blob) if blob is not None else None, model)
