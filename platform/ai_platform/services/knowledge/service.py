@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ai_platform.core.errors import BadRequestError, NotFoundError
+from ai_platform.core.errors import BadRequestError, NotFoundError, UpstreamError
 from ai_platform.core.ids import new_id
 from ai_platform.services.knowledge import repository
 from ai_platform.services.knowledge.chunking import chunk_text, normalise
@@ -132,7 +132,13 @@ async def _embed_all(ctx: IngestContext, texts: Sequence[str]) -> tuple[list[byt
     vectors: list[bytes] = []
     model = ""
     for offset in range(0, len(texts), EMBED_BATCH):
-        result = await ctx.embed(list(texts[offset : offset + EMBED_BATCH]))
+        batch = list(texts[offset : offset + EMBED_BATCH])
+        result = await ctx.embed(batch)
+        if len(result.vectors) != len(batch):
+            raise UpstreamError(
+                f"the embeddings endpoint returned {len(result.vectors)} vectors "
+                f"for {len(batch)} texts"
+            )
         model = result.model
         vectors.extend(pack_vector(unit_vector(v)) for v in result.vectors)
     return vectors, model
