@@ -108,6 +108,7 @@ def ms(seconds: float) -> str:
 
 
 def compare(
+    app_pid: int,
     sim_port: int,
     app_port: int,
     direct: bytes,
@@ -120,11 +121,15 @@ def compare(
     b_lat: list[float] = []
     a_time = b_time = 0.0
     b_status: Counter[int] = Counter()
+    app = psutil.Process(app_pid)
+    b_cpu = 0.0
     for _ in range(rounds):
         lat, elapsed, _ = run(sim_port, direct, concurrency, per_round)
         a_lat += lat
         a_time += elapsed
+        before = sum(app.cpu_times()[:2])
         lat, elapsed, statuses = run(app_port, governed, concurrency, per_round)
+        b_cpu += sum(app.cpu_times()[:2]) - before
         b_lat += lat
         b_time += elapsed
         b_status += statuses
@@ -133,7 +138,8 @@ def compare(
     a50, a99, b50, b99 = pct(a_lat, 0.5), pct(a_lat, 0.99), pct(b_lat, 0.5), pct(b_lat, 0.99)
     print(
         f"{concurrency:>4} | {ms(a50)} {ms(a99)} {len(a_lat) / a_time:8.0f} | "
-        f"{ms(b50)} {ms(b99)} {len(b_lat) / b_time:8.0f} | {ms(b50 - a50)} {ms(b99 - a99)}"
+        f"{ms(b50)} {ms(b99)} {len(b_lat) / b_time:8.0f} | {ms(b50 - a50)} {ms(b99 - a99)} | "
+        f"{b_cpu / len(b_lat) * 1000:5.2f}"
     )
 
 
@@ -255,10 +261,16 @@ def main() -> None:
             f"{args.rounds} interleaved rounds of {args.per_round} requests "
             "per side and concurrency\n"
         )
-        print("     |        A: direct to simulator |     B: governed via platform |   added by B")
-        print("   c |  p50 ms  p99 ms    req/s |  p50 ms  p99 ms    req/s |  p50 ms  p99 ms")
+        print(
+            "     |   A: direct to simulator |  B: governed via platform |     added by B |"
+            " platform"
+        )
+        print(
+            "   c |  p50 ms  p99 ms    req/s |  p50 ms  p99 ms    req/s |  p50 ms  p99 ms |"
+            " CPU ms/req"
+        )
         for c in args.concurrency:
-            compare(sim_port, app_port, direct, governed, c, args.per_round, args.rounds)
+            compare(app.pid, sim_port, app_port, direct, governed, c, args.per_round, args.rounds)
         if args.rss:
             rss_run(app.pid, app_port, governed, args.rss, max(1000, args.rss // 10))
         if args.profile:

@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,6 +34,7 @@ logger = logging.getLogger("ai_platform.ledger")
 
 SPOOL_GLOB = "ledger-spool-*.jsonl"
 COST_PLACES = Decimal("1e-10")
+USAGE_TABLE = cast(Table, UsageRecord.__table__)
 
 
 @dataclass(slots=True)
@@ -90,6 +91,7 @@ class UsageLedger:
         self._full = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._urgent = 0
+        self._insert: Any = None
         self.written = 0
         self.dropped = 0
         self.on_written: list[Any] = []
@@ -216,10 +218,15 @@ class UsageLedger:
     async def _write(self, batch: list[LedgerEntry]) -> None:
         rows = [asdict(e) for e in batch]
         async with self.sessionmaker() as session:
-            dialect = session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            stmt = insert(UsageRecord).on_conflict_do_nothing(index_elements=["request_id"])
-            await session.execute(stmt, rows)
+            if self._insert is None:
+                dialect = session.get_bind().dialect.name
+                insert = pg_insert if dialect == "postgresql" else sqlite_insert
+                # A Core insert on the table: no ORM unit-of-work per row.
+                self._insert = insert(USAGE_TABLE).on_conflict_do_nothing(
+                    index_elements=["request_id"]
+                )
+            connection = await session.connection()
+            await connection.execute(self._insert, rows)
             await session.commit()
 
     # -- spool: rows that outlived a failed shutdown flush ------------------------------

@@ -1,0 +1,88 @@
+"""A client that leaves mid-stream: its reservation is released and its row says so.
+
+Needs a real server: httpx's ASGITransport buffers whole responses and never
+disconnects. uvicorn runs in this event loop, so the test can look at the governor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from pathlib import Path
+
+import uvicorn
+from benchmarks.governed_app import create
+
+from tests.governance.support import (
+    MESSAGE,
+    governed_settings,
+    governor_of,
+    ledger_rows,
+    worst_case_usd,
+)
+from tests.support import make_tenant
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        yield  # the test process keeps its own signal handlers
+
+
+async def test_disconnect_mid_stream_releases_and_ledgers(
+    sqlite_url: str, tmp_path: Path, backend: str, key_prefix: str
+) -> None:
+    # 20 tokens/s: a 400-token answer would take 20 s, so the client leaves mid-stream.
+    settings = governed_settings(
+        sqlite_url, tmp_path, backend=backend, key_prefix=key_prefix, simulator_tokens_per_s=20
+    )
+    budget = round(1.5 * worst_case_usd(max_tokens=400), 10)
+    tenant = await make_tenant(settings, budget_usd=budget)
+    app = create(settings)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = _Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        for _ in range(1000):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        governor = governor_of(app)
+        body = f'{{"message": "{MESSAGE}", "max_tokens": 400}}'.encode()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            f"POST /bench/stream HTTP/1.1\r\nHost: x\r\nX-API-Key: {tenant.key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"event: delta"), 10)
+        request_id = next(
+            line.split(b":", 1)[1].strip().decode()
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"x-request-id")
+        )
+        # Mid-stream: the worst case is held, so a second one would not fit the budget.
+        held = await governor.budget.status(tenant.client_id, budget)
+        assert held.reserved_usd > 0
+        assert await governor.limiter.tokens_used(tenant.client_id) > 400
+        writer.transport.abort()
+
+        for _ in range(200):
+            status = await governor.budget.status(tenant.client_id, budget)
+            if status.reserved_usd == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert status.reserved_usd == 0
+        assert status.spent_usd == 0
+        assert await governor.limiter.tokens_used(tenant.client_id) == 0
+        await governor.ledger.flush()
+        rows = await ledger_rows(settings, tenant.client_id)
+        assert [(r.request_id, r.status_code, r.outcome) for r in rows] == [
+            (request_id, 499, "client_disconnected")
+        ]
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)
