@@ -1,0 +1,255 @@
+"""Undo the cheap obfuscations that hide an injection from plain pattern matching.
+
+A text is turned into a few *views* that the signal patterns run over:
+
+``latin``
+    invisible characters removed, NFKC (fullwidth and mathematical letters become
+    ASCII), lower-cased, Cyrillic/Greek look-alikes mapped to Latin, accents
+    removed. Patterns for English and the other Latin-script languages run here,
+    written without accents.
+``native``
+    the same but without the look-alike map and accent removal, so Russian,
+    Chinese and Japanese patterns still see their own script.
+``alternates``
+    extra Latin views produced only when a text looks obfuscated: leetspeak
+    decoded (``1gn0r3`` → ``ignore``) and spaced-out letters joined
+    (``i g n o r e  a l l`` → ``ignore all``).
+
+Every step is a single linear pass; ASCII text (the common case) skips the
+Unicode work entirely.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Zero-width and other format characters that render as nothing but split words.
+_INVISIBLE_CODEPOINTS = (
+    *range(0x200B, 0x2010),  # zero-width space/joiners, LRM/RLM
+    *range(0x202A, 0x202F),  # bidi embeddings and overrides
+    *range(0x2060, 0x2065),  # word joiner, invisible operators
+    *range(0x2066, 0x206A),  # bidi isolates
+    0x00AD,  # soft hyphen
+    0x034F,  # combining grapheme joiner
+    0x061C,  # Arabic letter mark
+    0x180E,  # Mongolian vowel separator
+    0xFEFF,  # zero-width no-break space / BOM
+)
+_STRIP_INVISIBLE = dict.fromkeys(_INVISIBLE_CODEPOINTS)
+_INVISIBLE_CLASS = "".join(f"\\u{cp:04x}" for cp in _INVISIBLE_CODEPOINTS)
+_INVISIBLE_IN_WORD = re.compile(rf"[^\W\d_][{_INVISIBLE_CLASS}]+[^\W\d_]")
+
+# Unicode "tag" characters (U+E0020..U+E007E) mirror ASCII and are invisible: they
+# smuggle text past a human reviewer. Inside a flag emoji (after U+1F3F4) they
+# are legitimate.
+_TAG_RUN = re.compile("(?<!\U0001f3f4)[\U000e0020-\U000e007e]+")
+_ANY_TAG = re.compile("[\U000e0000-\U000e007f]")
+_TAG_TO_ASCII = {cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)}
+
+# Look-alike letters that NFKC leaves alone (it maps fullwidth and mathematical
+# forms, but not other scripts). Lower-case targets: the text is lower-cased first.
+_CONFUSABLES = {
+    # Cyrillic
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "ё": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ѕ": "s",
+    "і": "i",
+    "ї": "i",
+    "ј": "j",
+    "һ": "h",
+    "ԁ": "d",
+    "ԛ": "q",
+    "ԝ": "w",
+    "ɡ": "g",
+    "ӏ": "l",
+    "ь": "b",
+    "г": "r",
+    "п": "n",
+    "и": "u",
+    # Greek
+    "α": "a",
+    "β": "b",
+    "γ": "y",
+    "ε": "e",
+    "η": "n",
+    "ι": "i",
+    "κ": "k",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ω": "w",
+    "ϲ": "c",
+    "ϳ": "j",
+    "μ": "u",
+    "ς": "s",
+    "σ": "o",
+    # Latin letters from other blocks
+    "ı": "i",
+    "ȷ": "j",
+    "ɑ": "a",
+    "ɩ": "i",
+    "ʏ": "y",
+    "ᴏ": "o",
+    "ᴄ": "c",
+    "ᴠ": "v",
+    "ᴡ": "w",
+    "ᴢ": "z",
+    "ꞇ": "t",
+}
+_MAP_CONFUSABLES = str.maketrans(_CONFUSABLES)
+
+_LATIN_NEXT_TO_OTHER = re.compile(
+    r"[a-z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][a-z]"
+)
+# Fullwidth Latin letters and mathematical alphanumerics (before NFKC folds them).
+_STYLED_LATIN = re.compile("[\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff]")
+_CYRILLIC_OR_CJK = re.compile("[\u0400-\u04ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+
+# Leetspeak only matters inside tokens that mix letters with digits or symbols.
+_LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
+_LEET_TOKEN = re.compile(r"[\w@$]+")
+_LEET_MAP = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "8": "b",
+        "9": "g",
+        "@": "a",
+        "$": "s",
+    }
+)
+
+# Runs of at least four single letters separated by spaces or punctuation.
+_SEP = r"[\s._\-*·|/+~]"
+_SPACED_RUN = re.compile(rf"(?<![^\W\d_])(?:[^\W\d_]{_SEP}{{1,3}}){{3,}}[^\W\d_](?![^\W\d_])")
+_WIDE_GAP = re.compile(r"\s{2,}")
+_WHITESPACE = re.compile(r"\s+")
+_NON_SPACE_SEP = re.compile(r"[._\-*·|/+~]")
+
+
+@dataclass(frozen=True, slots=True)
+class Views:
+    """The normalized forms of one text, plus what normalization noticed."""
+
+    latin: str
+    native: str
+    alternates: tuple[tuple[str, str], ...]  # (obfuscation name, view)
+    has_native_script: bool
+    has_cjk: bool
+    zero_width: bool
+    homoglyph: bool
+    hidden_tags: bool
+
+
+def strip_invisible(text: str) -> str:
+    """Remove zero-width and other invisible format characters."""
+    return text.translate(_STRIP_INVISIBLE)
+
+
+def fold_accents(text: str) -> str:
+    """Drop combining accents (``é`` → ``e``) so Latin patterns need one spelling."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def decode_leet(text: str) -> str:
+    """Map leetspeak digits and symbols to letters inside mixed tokens only."""
+
+    def fix(match: re.Match[str]) -> str:
+        token = match.group()
+        if token.isalpha() or not any(ch.isalpha() for ch in token):
+            return token
+        return token.translate(_LEET_MAP)
+
+    return _LEET_TOKEN.sub(fix, text)
+
+
+def join_spaced_letters(text: str) -> str:
+    """Join ``i g n o r e  a l l`` into ``ignore all`` (and ``s-y-s-t-e-m`` likewise)."""
+
+    def collapse(match: re.Match[str]) -> str:
+        run = match.group()
+        if _NON_SPACE_SEP.search(run) and "  " not in run:
+            # Letters joined by dots/dashes: a plain space is then a word break.
+            words = _NON_SPACE_SEP.sub("", run)
+            return _WHITESPACE.sub(" ", words)
+        # Letters joined by single spaces: a wider gap is the word break.
+        return " ".join(
+            _WHITESPACE.sub("", _NON_SPACE_SEP.sub("", part)) for part in _WIDE_GAP.split(run)
+        )
+
+    return _SPACED_RUN.sub(collapse, text)
+
+
+def _reveal_tags(text: str) -> tuple[str, bool]:
+    if _ANY_TAG.search(text) is None:
+        return text, False
+    found = False
+
+    def show(match: re.Match[str]) -> str:
+        nonlocal found
+        found = True
+        return " " + match.group().translate(_TAG_TO_ASCII) + " "
+
+    return _TAG_RUN.sub(show, text), found
+
+
+def build_views(text: str) -> Views:
+    """Normalize ``text`` into the views the signal patterns run over."""
+    zero_width = homoglyph = hidden_tags = False
+    has_native = has_cjk = False
+    if text.isascii():
+        latin = native = text.lower()
+    else:
+        stripped = strip_invisible(text)
+        if len(stripped) != len(text):
+            zero_width = _INVISIBLE_IN_WORD.search(text) is not None
+        stripped, hidden_tags = _reveal_tags(stripped)
+        homoglyph = _STYLED_LATIN.search(stripped) is not None
+        native = unicodedata.normalize("NFKC", stripped).lower()
+        if not native.isascii():
+            homoglyph = homoglyph or _LATIN_NEXT_TO_OTHER.search(native) is not None
+            has_native = _CYRILLIC_OR_CJK.search(native) is not None
+            has_cjk = has_native and _CJK.search(native) is not None
+            latin = fold_accents(native.translate(_MAP_CONFUSABLES))
+        else:
+            latin = native
+
+    alternates: list[tuple[str, str]] = []
+    if _LEET_HINT.search(latin):
+        leet = decode_leet(latin)
+        if leet != latin:
+            alternates.append(("leet", leet))
+    if _SPACED_RUN.search(latin):
+        alternates.append(("spaced", join_spaced_letters(latin)))
+    return Views(
+        latin=latin,
+        native=native,
+        alternates=tuple(alternates),
+        has_native_script=has_native,
+        has_cjk=has_cjk,
+        zero_width=zero_width,
+        homoglyph=homoglyph,
+        hidden_tags=hidden_tags,
+    )
