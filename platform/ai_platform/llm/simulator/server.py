@@ -11,10 +11,11 @@ import argparse
 import asyncio
 import contextlib
 import math
-import socket
 from collections.abc import Generator, Sequence
 
 import uvicorn
+
+from ai_platform.core.net import listening_socket
 
 from .app import SimulatorApp, create_app
 from .config import SimulatorConfig
@@ -61,14 +62,7 @@ class EmbeddedSimulator:
     async def start(self) -> str:
         if self._task is not None:
             raise RuntimeError("the simulator is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self._host, self._port))
-        except OSError:
-            sock.close()
-            raise
-        sock.setblocking(False)
+        sock = listening_socket(self._host, self._port)
         port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
