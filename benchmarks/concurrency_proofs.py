@@ -91,6 +91,7 @@ def deployed(
         "LLM_PROVIDER": "simulator",
         "LLM_BASE_URL": f"http://127.0.0.1:{sim_port}/v1",
         "LLM_MAX_RETRIES": "0",
+        "LLM_BREAKER_FAILURES": "1000",  # the upstream scenario must not open the breaker
         "ACCESS_LOG": "false",
         "LOG_LEVEL": "WARNING",
         "AUTH_CACHE_TTL_S": "0",
@@ -111,7 +112,8 @@ def deployed(
     try:
         app = start_platform(app_port, env, workers=workers)
         deployment = Deployment(name, workers, database_url, redis_url, app_port, sim_port, prefix)
-        deployment.worker_pids = [c.pid for c in _children(app.pid)] or [app.pid]
+        workers_found = [c.pid for c in _children(app.pid) if "spawn_main" in " ".join(c.cmdline())]
+        deployment.worker_pids = workers_found or [app.pid]
         yield deployment
     finally:
         if app is not None:
@@ -244,11 +246,14 @@ async def scenario_budget(d: Deployment) -> dict[str, Any]:
 
 async def scenario_upstream(d: Deployment) -> dict[str, Any]:
     client_id, key = await prepare_tenant(d.database_url, SECRET, rpm=10_000)
-    async with aiohttp.ClientSession() as session:
-        await session.post(
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
             f"http://127.0.0.1:{d.sim_port}/_simulator/config",
             json={"faults": {"fail_next": {"count": 10, "status": 500}}},
-        )
+        ) as resp,
+    ):
+        resp.raise_for_status()
     responses = await burst(d.base, key, 30)
     rows = await ledger(d.database_url, client_id, 30)
     statuses = Counter(status for status, _, _ in responses)
