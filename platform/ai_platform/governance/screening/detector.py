@@ -64,6 +64,15 @@ _NATIVE_INDEX = _build_index((i, s) for i, s in _NATIVE if s.anchors)
 _NATIVE_UNANCHORED = tuple(i for i, s in _NATIVE if not s.anchors)  # CJK: no word breaks
 
 
+def _search_all(
+    view: str, signals: list[tuple[int, Signal]]
+) -> Iterator[tuple[Signal, re.Match[str]]]:
+    for _, signal in signals:
+        match = signal.pattern.search(view)
+        if match is not None:
+            yield signal, match
+
+
 def combine(weights: Iterable[float]) -> float:
     """``1 - Π(1 - w)``: independent pieces of evidence, each capped below certainty."""
     remaining = 1.0
@@ -188,37 +197,44 @@ class InjectionDetector:
 
     def _scan_latin(self, view: str) -> Iterator[tuple[Signal, re.Match[str]]]:
         if self._prefilter:
-            positions = self._candidates(view, _LATIN_INDEX, _LATIN_ALWAYS)
-        else:
-            positions = [i for i, _ in _LATIN]
-        for position in positions:
-            signal = SIGNALS[position]
-            match = signal.pattern.search(view)
-            if match is not None:
-                yield signal, match
+            return self._scan_anchored(view, _LATIN_INDEX, _LATIN_ALWAYS)
+        return _search_all(view, _LATIN)
 
     def _scan_native(self, views: Views) -> Iterator[tuple[Signal, re.Match[str]]]:
         if self._prefilter:
             extra = _NATIVE_UNANCHORED if views.has_cjk else ()
-            positions = self._candidates(views.native, _NATIVE_INDEX, extra)
-        else:
-            positions = [i for i, _ in _NATIVE]
-        for position in positions:
-            signal = SIGNALS[position]
-            match = signal.pattern.search(views.native)
-            if match is not None:
-                yield signal, match
+            return self._scan_anchored(views.native, _NATIVE_INDEX, extra)
+        return _search_all(views.native, _NATIVE)
 
     @staticmethod
-    def _candidates(
+    def _scan_anchored(
         view: str, index: dict[str, tuple[int, ...]], always: tuple[int, ...]
-    ) -> list[int]:
-        selected = set(always)
-        for prefix in set(WORD_PREFIX.findall(view)):
-            positions = index.get(prefix)
-            if positions is not None:
-                selected.update(positions)
-        return sorted(selected)
+    ) -> Iterator[tuple[Signal, re.Match[str]]]:
+        # A leading signal can only match where one of its anchor words starts, so it
+        # is tried with match() at those offsets; the rest get one search() each.
+        searched = set(always)
+        starts: dict[int, list[int]] = {}
+        for word in WORD_PREFIX.finditer(view):
+            positions = index.get(word.group())
+            if positions is None:
+                continue
+            for position in positions:
+                if SIGNALS[position].leading:
+                    starts.setdefault(position, []).append(word.start())
+                else:
+                    searched.add(position)
+        for position in sorted(searched | starts.keys()):
+            signal = SIGNALS[position]
+            match: re.Match[str] | None = None
+            if position in searched:
+                match = signal.pattern.search(view)
+            else:
+                for start in starts[position]:
+                    match = signal.pattern.match(view, start)
+                    if match is not None:
+                        break
+            if match is not None:
+                yield signal, match
 
     def _screen_base64(self, text: str, hits: _Hits) -> None:
         for decoded in _decoded_base64_texts(text):

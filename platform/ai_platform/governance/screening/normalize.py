@@ -120,10 +120,12 @@ _LATIN_NEXT_TO_OTHER = re.compile(
 # Fullwidth Latin letters and mathematical alphanumerics (before NFKC folds them).
 _STYLED_LATIN = re.compile("[\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff]")
 _CYRILLIC_OR_CJK = re.compile("[\u0400-\u04ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+_COMBINING_MARK = re.compile("[\u0300-\u036f]")
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 
 # Leetspeak only matters inside tokens that mix letters with digits or symbols.
-_LEET_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
+# Led by a character class so the regex engine can skip ahead quickly.
+_LEET_HINT = re.compile(r"[0-9@$](?:(?<=[a-z].)|(?=[a-z]))")
 _LEET_TOKEN = re.compile(r"[\w@$]+")
 _LEET_MAP = str.maketrans(
     {
@@ -143,6 +145,8 @@ _LEET_MAP = str.maketrans(
 # Runs of at least four single letters separated by spaces or punctuation.
 _SEP = r"[\s._\-*·|/+~]"
 _SPACED_RUN = re.compile(rf"(?<![^\W\d_])(?:[^\W\d_]{_SEP}{{1,3}}){{3,}}[^\W\d_](?![^\W\d_])")
+# Cheap first look: two single letters in a row, each between separators.
+_SPACED_HINT = re.compile(rf"{_SEP}[^\W\d_]{_SEP}{{1,3}}[^\W\d_]{_SEP}")
 _WIDE_GAP = re.compile(r"\s{2,}")
 _WHITESPACE = re.compile(r"\s+")
 _NON_SPACE_SEP = re.compile(r"[._\-*·|/+~]")
@@ -169,8 +173,7 @@ def strip_invisible(text: str) -> str:
 
 def fold_accents(text: str) -> str:
     """Drop combining accents (``é`` → ``e``) so Latin patterns need one spelling."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _COMBINING_MARK.sub("", unicodedata.normalize("NFKD", text))
 
 
 def decode_leet(text: str) -> str:
@@ -241,8 +244,10 @@ def build_views(text: str) -> Views:
         leet = decode_leet(latin)
         if leet != latin:
             alternates.append(("leet", leet))
-    if _SPACED_RUN.search(latin):
-        alternates.append(("spaced", join_spaced_letters(latin)))
+    if _SPACED_HINT.search(latin):
+        joined = join_spaced_letters(latin)
+        if joined != latin:
+            alternates.append(("spaced", joined))
     return Views(
         latin=latin,
         native=native,

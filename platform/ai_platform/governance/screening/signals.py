@@ -40,6 +40,9 @@ class Signal:
     script: Script = "latin"
     always: bool = False
     quotable: bool = True  # a quoted example inside a discussion of attacks is discounted
+    leading: bool = (
+        True  # every match starts at an anchor word (checked with match(), not search())
+    )
 
 
 def _sig(
@@ -51,6 +54,7 @@ def _sig(
     script: Script = "latin",
     always: bool = False,
     quotable: bool = True,
+    leading: bool = True,
 ) -> Signal:
     return Signal(
         name=name,
@@ -60,6 +64,7 @@ def _sig(
         script=script,
         always=always,
         quotable=quotable,
+        leading=leading and bool(anchors) and not always,
     )
 
 
@@ -294,7 +299,7 @@ _ENGLISH: tuple[Signal, ...] = (
         r"|praise|recommend)\b(?:\W+\w+){0,6}?\W+instead\b"
         rf"|\b(?:say|reply|respond|answer|output|print)\W+(?:only\W+)?(?:with\W+)?"
         rf"(?:the\W+(?:word|phrase|text|sentence)\W+)?{_QUOTE_MARK}",
-        "instead say reply respond answer output print",
+        "instead say reply respond answer output print write describe praise recommend",
     ),
     _sig(
         "override.comply",
@@ -515,9 +520,9 @@ _ENGLISH: tuple[Signal, ...] = (
         always=True,
         quotable=False,
     ),
-    _sig("delimiter.inst_tags", 0.4, r"\[/?inst\]", "inst", quotable=False),
-    _sig("delimiter.sys_tags", 0.45, r"<</?sys>>", "sys", quotable=False),
-    _sig("delimiter.sequence_tokens", 0.45, r"</s>\s*<s>", "s", quotable=False),
+    _sig("delimiter.inst_tags", 0.4, r"\[/?inst\]", "inst", quotable=False, leading=False),
+    _sig("delimiter.sys_tags", 0.45, r"<</?sys>>", "sys", quotable=False, leading=False),
+    _sig("delimiter.sequence_tokens", 0.45, r"</s>\s*<s>", "s", quotable=False, leading=False),
     _sig(
         "delimiter.role_header",
         0.5,
@@ -527,6 +532,7 @@ _ENGLISH: tuple[Signal, ...] = (
         r"|override|instruction))?\s*[\]:]",
         "system sys admin developer",
         quotable=False,
+        leading=False,
     ),
     _sig(
         "delimiter.bare_role",
@@ -534,12 +540,13 @@ _ENGLISH: tuple[Signal, ...] = (
         r"(?m)^[ \t]*(?:system|admin)[ \t]*:",
         "system admin",
         quotable=False,
+        leading=False,
     ),
     _sig(
         "delimiter.fake_turns",
         0.4,
-        r"\b(?:human|user)[ \t]*:[\s\S]{0,2000}?\b(?:assistant|ai|gpt|model|system)[ \t]*:"
-        r"|\b(?:assistant|ai|gpt|model|system)[ \t]*:[\s\S]{0,2000}?\b(?:human|user)[ \t]*:",
+        r"\b(?:human|user)[ \t]*:[\s\S]{0,600}?\b(?:assistant|ai|gpt|model|system)[ \t]*:"
+        r"|\b(?:assistant|ai|gpt|model|system)[ \t]*:[\s\S]{0,600}?\b(?:human|user)[ \t]*:",
         "human user assistant ai gpt model system",
         quotable=False,
     ),
@@ -558,6 +565,7 @@ _ENGLISH: tuple[Signal, ...] = (
         r"|document|query|data|instructions|prompt)>",
         "end close user input context document query data instructions prompt",
         quotable=False,
+        leading=False,
     ),
     # --- tool and data exfiltration
     _sig(
@@ -573,6 +581,7 @@ _ENGLISH: tuple[Signal, ...] = (
         rf"\b{_PRIVATE}\b(?:\W+\w+){{0,8}}?\W+{_SEND}\W+(?:them|it|this|that|everything|all)\W+"
         rf"(?:\w+\W+)?(?:to|via|into|at)\W+(?:\w+\W+){{0,3}}?{_DESTINATION}",
         _SEND_ANCHORS,
+        leading=False,
     ),
     _sig(
         "exfil.templated_url",
@@ -596,6 +605,7 @@ _ENGLISH: tuple[Signal, ...] = (
         r"!\[[^\]\n]{0,100}\]\(\s*(?:https?:)?//[^\s)]{0,300}[?&][\w-]{1,30}="
         r"(?:[^\s)&]{0,100}(?:\{|%7b|<|\[|\$|_{3,})|(?=[\s)&]))",
         "http https",
+        leading=False,
     ),
     _sig(
         "exfil.url_slot",
@@ -646,9 +656,10 @@ _ENGLISH: tuple[Signal, ...] = (
     _sig(
         "indirect.vocative",
         0.4,
-        rf"(?:^|[.!?:;(\[\-]\s*|[>\"'“]\s*|\bp\W?s\W+|\b(?:attention|hey|hello|dear)\W+){_AI}\s*"
-        r"[:,]\s*(?=\w)",
-        _AI_ANCHORS,
+        rf"(?:(?<=^)|(?<=[\n.!?:;(\[\->\"'“])|(?<=[\n.!?:;(\[\->\"'“]\s)|(?<=\bps\s)|(?<=\bp\.s\.\s))"
+        rf"{_AI}\s*[:,]\s*(?=\w)"
+        rf"|\b(?:attention|hey|hello|dear)\W+{_AI}\s*[:,]\s*(?=\w)",
+        _AI_ANCHORS + " attention hey hello dear",
     ),
     _sig(
         "indirect.if_you_are_ai",
@@ -729,7 +740,8 @@ _OTHER_LATIN: tuple[Signal, ...] = (
         r"|descarte|desestima|haz\W+caso\W+omiso\W+(?:a|de)|no\W+(?:sigas|sigan|siga|obedezcas))"
         r"\W+(?:\w+\W+){0,3}?(?:instrucciones|indicaciones|reglas|ordenes|directrices|normas"
         r"|restricciones)\b",
-        "instrucciones indicaciones reglas ordenes directrices normas restricciones",
+        "ignora ignore ignoren ignorar olvida olvide olviden olvidar omite omita descarta"
+        " descarte desestima haz no",
     ),
     _sig(
         "exfil.reveal_prompt:es",
@@ -745,7 +757,7 @@ _OTHER_LATIN: tuple[Signal, ...] = (
         "role.you_are_now:es",
         0.35,
         r"\b(?:ahora|a\W+partir\W+de\W+ahora|desde\W+ahora)\W+(?:tu\W+)?eres\b|\beres\W+ahora\b",
-        "ahora partir desde eres",
+        "ahora a partir desde eres",
     ),
     _sig(
         "role.unrestricted:es",
@@ -764,7 +776,7 @@ _OTHER_LATIN: tuple[Signal, ...] = (
         r"(?:(?:toutes|tous|les|tes|vos|ses|mes|ces|des|la|le|l|de|d|nos)\W+){1,3}"
         r"(?:\w+\W+)?(?:instructions|consignes|regles|directives|ordres|indications"
         r"|commandes)\b",
-        "instructions consignes regles directives ordres indications commandes",
+        "ignore ignorer ignorez ignores oublie oublier oubliez oublies ne fais laisse",
     ),
     _sig(
         "exfil.reveal_prompt:fr",
@@ -798,8 +810,8 @@ _OTHER_LATIN: tuple[Signal, ...] = (
         r"|uberspringe|befolge\W+nicht|setze\W+(?:\w+\W+){0,3}?ausser\W+kraft)\W+(?:\w+\W+){0,3}?"
         r"(?:anweisungen|anweisung|instruktionen|befehle|regeln|vorgaben|richtlinien"
         r"|systemanweisungen|anordnungen)\b",
-        "anweisungen anweisung instruktionen befehle regeln vorgaben richtlinien"
-        " systemanweisungen anordnungen",
+        "ignoriere ignorier ignorieren vergiss vergessen missachte missachten uberspringe"
+        " befolge setze",
     ),
     _sig(
         "exfil.reveal_prompt:de",
@@ -833,7 +845,7 @@ _OTHER_LATIN: tuple[Signal, ...] = (
         r"\b(?:ignora|ignorate|ignori|dimentica|dimenticate|dimentichi|non\W+seguire"
         r"|non\W+seguite|trascura|tralascia|scorda)\W+(?:\w+\W+){0,3}?(?:istruzioni|regole"
         r"|indicazioni|direttive|ordini|comandi|linee\W+guida)\b",
-        "istruzioni regole indicazioni direttive ordini comandi linee",
+        "ignora ignorate ignori dimentica dimenticate dimentichi non trascura tralascia scorda",
     ),
     _sig(
         "exfil.reveal_prompt:it",
@@ -865,7 +877,7 @@ _OTHER_LATIN: tuple[Signal, ...] = (
         r"\b(?:ignore|ignora|ignorem|esqueca|esquece|esquecam|desconsidere|desconsidera"
         r"|nao\W+siga|descarte)\W+(?:\w+\W+){0,3}?(?:instrucoes|regras|orientacoes|diretrizes"
         r"|ordens|comandos|indicacoes)\b",
-        "instrucoes regras orientacoes diretrizes ordens comandos indicacoes",
+        "ignore ignora ignorem esqueca esquece esquecam desconsidere desconsidera nao descarte",
     ),
     _sig(
         "exfil.reveal_prompt:pt",
@@ -896,7 +908,7 @@ _OTHER_LATIN: tuple[Signal, ...] = (
         0.8,
         r"\b(?:negeer|vergeet|negeren|volg\W+niet|let\W+niet\W+op)\W+(?:\w+\W+){0,3}?"
         r"(?:instructies|opdrachten|regels|richtlijnen|aanwijzingen|commando\W?s|voorschriften)\b",
-        "instructies opdrachten regels richtlijnen aanwijzingen commando commandos voorschriften",
+        "negeer vergeet negeren volg let",
     ),
     _sig(
         "exfil.reveal_prompt:nl",
