@@ -4,10 +4,13 @@ is picked up by the next worker without waiting for arq's timeout."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -132,3 +135,67 @@ async def test_a_job_held_by_a_dead_worker_is_resumed_by_the_next_worker(
     assert view["sub_questions"] == plan["sub_questions"]
     assert [s["heading"] for s in view["report"]["sections"]] == plan["sub_questions"]
     assert view["progress"]["steps_done"] == 4
+
+
+WORKER = (
+    "from ai_platform.config import Settings\n"
+    "from ai_platform.services.research.worker import run_worker\n"
+    "run_worker(Settings())\n"
+)
+
+
+def _worker_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RESEARCH_", "SIMULATOR_"))}
+    env.update(
+        ENVIRONMENT="test",
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=str(settings.redis_url),
+        DATA_DIR=settings.data_dir,
+        LOG_LEVEL="WARNING",
+        SIMULATOR_TTFT_MS=str(settings.simulator_ttft_ms),
+        SIMULATOR_TOKENS_PER_S="0",
+        SIMULATOR_JITTER="0",
+        RESEARCH_QUEUE_NAME=get_research_settings().queue_name,
+        RESEARCH_LEASE_S=str(get_research_settings().lease_s),
+    )
+    return env
+
+
+async def _spawn(settings: Settings, cwd: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WORKER, env=_worker_env(settings), cwd=cwd
+    )
+
+
+async def test_a_worker_process_killed_mid_job_loses_nothing(
+    queue_settings: Settings, tmp_path: Path
+) -> None:
+    slow = queue_settings.model_copy(update={"simulator_ttft_ms": 400.0})
+    tenant = await make_tenant(slow, rpm=POLLING_RPM)
+    first = second = None
+    try:
+        async with running_app(create_app(slow)) as http:
+            await ingest(http, tenant)
+            task_id = await start(http, tenant, max_sub_questions=3)
+            first = await _spawn(slow, tmp_path)
+            await wait_until(
+                http, tenant, task_id, lambda v: v["progress"]["steps_done"] >= 1, within_s=60
+            )
+            first.kill()  # SIGKILL: no cleanup, the lease and arq's in-progress mark stay
+            await first.wait()
+            before = await get_task(http, tenant, task_id)
+            assert before["status"] == "running"
+            done_before = {a["index"]: a["answer"] for a in before["partial_results"]}
+
+            second = await _spawn(slow, tmp_path)
+            view = await wait_until(http, tenant, task_id, within_s=90)
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.returncode is None:
+                proc.terminate()
+                await proc.wait()
+    assert view["status"] == "completed", view["error"]
+    assert view["sub_questions"] == before["sub_questions"]
+    after = {a["index"]: a["answer"] for a in view["partial_results"]}
+    assert {i: after[i] for i in done_before} == done_before
+    assert view["progress"]["steps_done"] == 3 + len(view["sub_questions"])
