@@ -125,8 +125,8 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 
 # Leetspeak only matters inside tokens that mix letters with digits or symbols.
 # Led by a character class so the regex engine can skip ahead quickly.
-_LEET_HINT = re.compile(r"[0-9@$](?:(?<=[a-z].)|(?=[a-z]))")
-_LEET_TOKEN = re.compile(r"[\w@$]+")
+_LEET_HINT = re.compile(r"[0-9@$!|](?:(?<=[a-z].)|(?=[a-z]))")
+_LEET_TOKEN = re.compile(r"[\w@$]+(?:[!|][\w@$]+)*")
 _LEET_MAP = str.maketrans(
     {
         "0": "o",
@@ -139,6 +139,8 @@ _LEET_MAP = str.maketrans(
         "9": "g",
         "@": "a",
         "$": "s",
+        "!": "i",
+        "|": "l",
     }
 )
 

@@ -130,12 +130,14 @@ _LIMIT_OBJ = (
     r"|constraints|guardrails|guidelines)"
 )
 _NEGATE = (
-    r"(?:without|with\W+no|no|free(?:d)?\W+(?:of|from)|lift(?:ed)?|remov(?:e|ed|es|ing)"
+    r"(?:without|with\W+(?:no|zero)|zero|no|free(?:d)?\W+(?:of|from)|escaped|broke\W+free\W+of"
+    r"|broken\W+free\W+of|lift(?:ed)?|remov(?:e|ed|es|ing)"
     r"|disabl(?:e|ed|es|ing)|turn(?:ed)?\W+off|bypass(?:ed|ing)?|ignor(?:e|es|ing)"
     r"|not\W+bound\W+by|unbound\W+by|no\W+longer\W+(?:bound\W+by|follows?|have))"
 )
 _NEGATE_ANCHORS = (
-    "without with no free freed lift lifted remove disable turn bypass ignore not unbound"
+    "without with zero no free freed escaped broke broken lift lifted remove disable turn bypass"
+    " ignore not unbound"
 )
 
 _REVEAL = (
@@ -247,9 +249,12 @@ _ENGLISH: tuple[Signal, ...] = (
         r"\b(?:pretend|imagine|act\W+as\W+if|assume|suppose)\W+(?:that\W+)?(?:there\W+(?:is|are"
         r"|were|was)\W+)?(?:no|you\W+(?:have|had)\W+no|you\W+(?:don\W*t|do\W+not)\W+have\W+(?:any\W+)?)"
         r"\W*(?:\w+\W+)?(?:system\W+prompt|instructions|rules|guidelines|restrictions|filters"
-        r"|content\W+polic(?:y|ies)|limits|limitations)\b|\b(?:as|like)\W+(?:a|the)\W+(?:raw|base"
+        r"|content\W+polic(?:y|ies)|limits|limitations)\b"
+        r"|\b(?:hypothetically\W+)?if\W+you\W+(?:had|have|were\W+(?:given|without))\W+(?:no\W+)?"
+        r"(?:\w+\W+)?(?:system\W+prompt|instructions|rules|guidelines|restrictions|filters"
+        r"|content\W+polic(?:y|ies))\b|\b(?:as|like)\W+(?:a|the)\W+(?:raw|base"
         r"|unaligned|untrained)\W+(?:language\W+)?model\b",
-        "pretend imagine act assume suppose as like",
+        "pretend imagine act assume suppose if hypothetically as like",
     ),
     _sig(
         "override.ignore_all_rules",
@@ -267,7 +272,8 @@ _ENGLISH: tuple[Signal, ...] = (
     _sig(
         "override.ignore_user",
         0.6,
-        rf"\b(?:{_DROP}|{_REPLACE})\W+(?:the|any|all)\W+(?:\w+\W+)?(?:user|human|customer|reader"
+        rf"\b(?:{_DROP}|{_REPLACE})\W+(?:the|any|all|their|your|its)\W+(?:\w+\W+)?(?:user|human"
+        r"|customer|reader"
         r"|requester)(?:\W*s)?(?:\W+(?:question|request|query|input|message|instructions?"
         r"|prompt|wishes|commands?)\b|\W+and\b|\s*[.;]|\s*$)",
         _DROP_ANCHORS + " " + _REPLACE_ANCHORS,
@@ -282,13 +288,33 @@ _ENGLISH: tuple[Signal, ...] = (
         "previous prior above earlier old original your existing system",
     ),
     _sig(
+        "override.rules_revoked",
+        0.7,
+        r"\b(?:treat|consider|regard|count)\W+(?:all\W+(?:of\W+)?)?(?:your|the\W+(?:previous|above"
+        r"|prior|earlier|system|original|initial))\W+(?:\w+\W+)?"
+        rf"{_NOUNS}\W+as\W+(?:\w+\W+)?(?:null|void|obsolete|cancell?ed|invalid|irrelevant|optional"
+        r"|suggestions|non\W?binding|expired)\b",
+        "treat consider regard count",
+    ),
+    _sig(
+        "override.context_was_fake",
+        0.4,
+        r"\b(?:everything|anything|all|what\W+came|the\W+text)\W+(?:(?:written|said|stated)\W+)?"
+        r"(?:before|above)\W+(?:this|here|now)(?:\W+(?:line|point|message|sentence))?\W+(?:was|is"
+        r"|were)\W+(?:just\W+|only\W+)?(?:a\W+)?(?:test|fake|joke|irrelevant|void|placeholder"
+        r"|example|decoy|simulation)\b",
+        "everything anything all what the",
+    ),
+    _sig(
         "override.new_instructions",
         0.45,
         r"\b(?:new|updated|revised|real|actual|true|secret|additional|override)\W+(?:system\W+)?"
         r"(?:instructions?|directives?|rules|task|orders|commands?|prompt)\s*:"
         r"|\byour\W+(?:new|real|true|actual|only|primary)\W+(?:task|job|goal|purpose"
         r"|instructions?|objective|role|mission|directive)\W+(?:is|are|will\W+be)\b"
-        r"|\bsystem\W+(?:override|update|instruction|directive|command)s?\b",
+        r"|\bsystem\W+(?:override|update|instruction|directive|command)s?\b"
+        r"|\b(?:real|actual|true|new)\W+(?:instructions|task|rules|directives)\W+(?:start|begin"
+        r"|follow|are\W+as\W+follows)\b",
         "new updated revised real actual true secret additional override your system",
     ),
     _sig(
@@ -403,6 +429,14 @@ _ENGLISH: tuple[Signal, ...] = (
         "stay never don dont do respond once",
     ),
     _sig(
+        "role.assume_persona",
+        0.3,
+        r"\bi\W+(?:want|need)\W+you\W+to\W+(?:become|be|turn\W+into|transform\W+into|switch\W+to)\b"
+        r"|\bswitch\W+(?:personas?|characters?|roles?)\b|\byou\W*(?:are|re)\W+(?:now\W+)?an?\W+"
+        r"(?:\w+\W+)?(?:ai|assistant|model|chatbot|version)(?=\W+(?:that|who|which|with|without)\b)",
+        "i switch you",
+    ),
+    _sig(
         "role.pretend",
         0.3,
         r"\b(?:pretend|imagine|suppose)\W+(?:that\W+)?you\W*(?:are|re|have|ve|were|had)\b"
@@ -482,6 +516,31 @@ _ENGLISH: tuple[Signal, ...] = (
         r"|set\W+up|initiali[sz]ed|primed|instructed|briefed)\W+you\b|\byou\W+(?:were|have\W+been"
         r"|ve\W+been)\W+(?:configured|programmed|set\W+up|initiali[sz]ed|primed|briefed)\W+with\b",
         "instructions prompt rules guidelines you",
+    ),
+    _sig(
+        "exfil.before_my_message",
+        0.6,
+        r"\b(?:instructions|text|prompt|messages?|everything|words|content)\W+(?:that\W+)?"
+        r"(?:came|comes|appear\w*|(?:was|were|is|are)\W+(?:written|placed|put|sent|given))\W+"
+        r"(?:\w+\W+)?(?:before|above|prior\W+to)\W+(?:my|this|the\W+user\W*s?|our)\W+"
+        r"(?:\w+\W+)?(?:message|question|request|conversation|chat|input)"
+        r"|\bat\W+the\W+(?:very\W+)?(?:beginning|start|top)\W+of\W+(?:your|this)\W+(?:context"
+        r"|conversation|prompt|chat|instructions|context\W+window)\b",
+        "instructions text prompt message messages everything words content at",
+    ),
+    _sig(
+        "exfil.kept_secret",
+        0.45,
+        r"\b(?:told|asked|instructed|supposed|meant|programmed)\W+(?:\w+\W+)?to\W+keep\W+"
+        r"(?:\w+\W+)?(?:secret|confidential|hidden|private)\b",
+        "told asked instructed supposed meant programmed",
+    ),
+    _sig(
+        "exfil.operator_wrote",
+        0.35,
+        r"\bwhat\W+(?:the\W+|your\W+)?(?:operators?|developers?|admins?|administrators?|company"
+        r"|creators?|owners?|system)\W+(?:wrote|said|put|told\W+you|instructed|gave\W+you)\b",
+        "what",
     ),
     _sig(
         "exfil.your_prompt",
@@ -610,8 +669,7 @@ _ENGLISH: tuple[Signal, ...] = (
     _sig(
         "exfil.url_slot",
         0.35,
-        r"https?://[^\s)\"']{1,300}[?&](?:secret|api_?key|key|token|password|pwd|data|email"
-        r"|conv\w*|history|prompt|k|creds?|q)=(?:\{|%7b|<|\[|_{2,}|(?=[\s)\"']|$))",
+        r"https?://[^\s)\"']{1,300}[?&][\w-]{1,30}=(?:\{|%7b|<|\[|_{2,}|(?=[\s)\"']|$))",
         "http https",
     ),
     _sig(
@@ -627,7 +685,8 @@ _ENGLISH: tuple[Signal, ...] = (
         r"\b(?:any|all|the|every)\W+(?:\w+\W+)?(?:credentials|passwords?|secrets?|tokens?"
         r"|api\W+keys?|keys)\W+(?:\w+\W+)?you\W+(?:have\W+|ve\W+)?(?:seen|know|have|found|stored"
         r"|remember|can\W+(?:see|access|find))\b|\b(?:credentials|passwords?|secrets?|tokens?"
-        r"|api\W+keys?)\W+(?:stored|saved|kept|held)\W+in\W+your\b",
+        r"|api\W+keys?)\W+(?:(?:stored|saved|kept|held)\W+in|in|from)\W+your\W+(?:context|memory"
+        r"|prompt|instructions|system|conversation|configuration|environment)\b",
         "any all the every credentials password passwords secret secrets token tokens api",
     ),
     _sig(
@@ -643,6 +702,7 @@ _ENGLISH: tuple[Signal, ...] = (
         r"\b(?:note|notes|message|instructions?|directions?|directive|attention|reminder|memo"
         r"|footnote|comment|addendum|aside|notice|hint|tip|p\W?s)\W+"
         rf"(?:\w+\W+)?(?:to|for)\W+(?:the\W+|any\W+|all\W+|every\W+)?{_AI}\b"
+        rf"|\b{_AI}\W+(?:instructions?|directives?|notes?|commands?|orders?)\s*:"
         rf"|\b{_AI}\W+(?:\w+\W+)?(?:reading|processing|parsing|summari[sz]ing|analy[sz]ing"
         r"|reviewing|scanning|crawling|indexing|(?:that|who|which)\W+(?:is\W+)?(?:reads?|reading"
         r"|process(?:es)?|processing|summari[sz]es|summari[sz]ing|parses|parsing|sees|analy[sz]es"
