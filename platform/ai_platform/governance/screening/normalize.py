@@ -44,7 +44,7 @@ _INVISIBLE_IN_WORD = re.compile(rf"[^\W\d_][{_INVISIBLE_CLASS}]+[^\W\d_]")
 # Unicode "tag" characters (U+E0020..U+E007E) mirror ASCII and are invisible: they
 # smuggle text past a human reviewer. Inside a flag emoji (after U+1F3F4) they
 # are legitimate.
-_TAG_RUN = re.compile("(?<!\U0001f3f4)[\U000e0020-\U000e007e]+")
+_TAG_RUN = re.compile("(\U0001f3f4)?[\U000e0020-\U000e007e]+")
 _ANY_TAG = re.compile("[\U000e0000-\U000e007f]")
 _TAG_TO_ASCII = {cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)}
 
@@ -214,6 +214,8 @@ def _reveal_tags(text: str) -> tuple[str, bool]:
 
     def show(match: re.Match[str]) -> str:
         nonlocal found
+        if match.group(1):
+            return match.group()
         found = True
         return " " + match.group().translate(_TAG_TO_ASCII) + " "
 

@@ -135,6 +135,15 @@ _NEGATE = (
     r"|disabl(?:e|ed|es|ing)|turn(?:ed)?\W+off|bypass(?:ed|ing)?|ignor(?:e|es|ing)"
     r"|not\W+bound\W+by|unbound\W+by|no\W+longer\W+(?:bound\W+by|follows?|have))"
 )
+# The same, stricter for generic limits: an action verb must name whose limits
+# ("bypass your filters"), or "bypass naive filters" in an article would count.
+_NEGATE_STRICT = (
+    r"(?:(?:without|with\W+(?:no|zero)|zero|no|free(?:d)?\W+(?:of|from)|escaped|broke\W+free\W+of"
+    r"|broken\W+free\W+of|not\W+bound\W+by|unbound\W+by|no\W+longer\W+(?:bound\W+by|follows?"
+    r"|have))\W+(?:\w+\W+){0,2}?|(?:lift(?:ed)?|remov(?:e|ed|es|ing)|disabl(?:e|ed|es|ing)"
+    r"|turn(?:ed)?\W+off|bypass(?:ed|ing)?|ignor(?:e|es|ing))\W+(?:all\W+(?:of\W+)?(?:your\W+"
+    r"|the\W+)?|(?:your|the|its|any|these|those|my|their)\W+)(?:\w+\W+)?)"
+)
 _NEGATE_ANCHORS = (
     "without with zero no free freed escaped broke broken lift lifted remove disable turn bypass"
     " ignore not unbound"
@@ -375,7 +384,7 @@ _ENGLISH: tuple[Signal, ...] = (
     _sig(
         "role.unrestricted",
         0.4,
-        rf"\b{_NEGATE}\W+(?:\w+\W+){{0,2}}?(?:any\W+)?{_LIMIT_OBJ}\b"
+        rf"\b{_NEGATE_STRICT}(?:any\W+)?{_LIMIT_OBJ}\b"
         rf"|\b{_LIMIT_OBJ}\W+(?:are|is|have\W+been|has\W+been|were)\W+(?:now\W+)?(?:off|disabled"
         r"|lifted|removed|turned\W+off|suspended|gone)\b"
         r"|\b(?:unrestricted|unfiltered|uncensored|unlimited)\W+(?:ai|mode|assistant|model"
@@ -733,7 +742,8 @@ _ENGLISH: tuple[Signal, ...] = (
         r"\b(?:when|while|if|before|after|as)\W+(?:you\W+(?:are\W+)?)?(?:summari[sz]\w*|process\w*"
         r"|read\w*|translat\w*|analy[sz]\w*|review\w*|pars\w*|index\w*)\W+(?:\w+\W+){0,2}?"
         r"(?:this|these|the\W+following)\W+(?:\w+\W+)?(?:document|email|e-mail|page|text|file"
-        r"|article|message|content|website|site|pdf|resume|cv|review|thread|data)\b",
+        r"|article|message|content|website|site|pdf|resume|cv|review|thread|data|report|notes"
+        r"|transcript|ticket|invoice|description|paper|post|comment|attachment|chapter|record)s?\b",
         "when while if before after as",
     ),
     _sig(
