@@ -91,6 +91,13 @@ def exceeded(
     client_id: str, month: str, limit_units: int, spent: int, reserved: int, units: int
 ) -> BudgetExceededError:
     exc = BudgetExceededError(client_id, to_usd(limit_units), to_usd(spent), to_usd(units))
+    # The stock message rounds the budget to cents; small budgets need the digits.
+    exc.message = (
+        f"monthly budget of ${_money(to_usd(limit_units))} exceeded: spent "
+        f"${_money(to_usd(spent))}, ${_money(to_usd(reserved))} held by calls in flight, "
+        f"this call needs up to ${_money(to_usd(units))}"
+    )
+    exc.args = (exc.message,)
     details: dict[str, Any] = exc.details
     details.update(
         budget="monthly_usd",
@@ -99,6 +106,10 @@ def exceeded(
         remaining_usd=round(max(0.0, to_usd(limit_units - spent - reserved)), 8),
     )
     return exc
+
+
+def _money(usd: float) -> str:
+    return f"{usd:.6f}".rstrip("0").rstrip(".")
 
 
 class Budget(Protocol):
