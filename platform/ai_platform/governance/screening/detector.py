@@ -125,20 +125,22 @@ class _Hits:
 
     def score(self) -> float:
         best = dict(self._flat)
-        cluster_end = -1
-        cluster_view = -1
-        winner: tuple[str, float] | None = None
+
+        def keep(name: str, weight: float) -> None:
+            best[name] = max(best.get(name, 0.0), weight)
+
+        cluster: tuple[int, int, str, float] | None = None  # view, end, strongest name, weight
         for view_id, start, end, name, weight in sorted(self._spans):
-            if view_id != cluster_view or start >= cluster_end:
-                if winner is not None:
-                    best[winner[0]] = max(best.get(winner[0], 0.0), winner[1])
-                cluster_view, cluster_end, winner = view_id, end, (name, weight)
-                continue
-            cluster_end = max(cluster_end, end)
-            if weight > winner[1] if winner is not None else True:
-                winner = (name, weight)
-        if winner is not None:
-            best[winner[0]] = max(best.get(winner[0], 0.0), winner[1])
+            if cluster is None or view_id != cluster[0] or start >= cluster[1]:
+                if cluster is not None:
+                    keep(cluster[2], cluster[3])
+                cluster = (view_id, end, name, weight)
+            elif weight > cluster[3]:
+                cluster = (view_id, max(cluster[1], end), name, weight)
+            else:
+                cluster = (view_id, max(cluster[1], end), cluster[2], cluster[3])
+        if cluster is not None:
+            keep(cluster[2], cluster[3])
         return combine(best.values())
 
 

@@ -10,14 +10,17 @@ occurs in ordinary text (``developer mode``, ``you are now``) weighs less and on
 flags in company. Scores combine as ``1 - Π(1 - w)``.
 
 Each signal also names *anchors*: word prefixes (first four letters) of which at
-least one occurs in every possible match. The detector runs a pattern only when
-one of its anchors is present, which keeps a typical message to a handful of
-regex searches. ``always`` signals are cheap literal-led patterns that run on
-every text; ``native`` signals with no anchors run whenever the text contains
-CJK characters.
+least one occurs in every possible match. The detector tries a pattern only where
+one of its anchors occurs: a ``leading`` pattern (every match begins with an
+anchor word) is tried with ``match()`` at those word offsets, any other with one
+``search()``. A typical message thus costs a few dozen cheap anchored matches
+instead of a hundred full scans. ``always`` signals are literal-led patterns
+(``<|...|>``) searched in every text; ``native`` signals with no anchors (CJK has
+no word breaks) run whenever the text contains CJK characters. A test checks that
+this prefilter never changes a verdict.
 
-Gaps between words are bounded (``{0,3}``) so no pattern can backtrack
-quadratically.
+Gaps between words are bounded (``{0,3}``, ``[\\s\\S]{0,600}``) so no pattern backtracks
+without limit, and work stays linear in the length of the text.
 """
 
 from __future__ import annotations
