@@ -3,7 +3,8 @@ an API key, a real uvicorn server in the background, a stopwatch, stable printin
 
 The platform in a notebook (data in a temporary directory, removed on close)::
 
-    from ai_platform.notebook import start_platform, show
+    from ai_platform.core.net import listening_socket
+from ai_platform.notebook import start_platform, show
 
     nb = await start_platform()                 # migrated SQLite, one tenant, lifespan run
     r = await nb.client.get("/api/v1/me", headers=nb.headers)
@@ -106,15 +107,7 @@ class _BackgroundServer(uvicorn.Server):
 
 
 def _bind_ephemeral(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
+    return listening_socket(host, port)
 
 
 @contextlib.asynccontextmanager
