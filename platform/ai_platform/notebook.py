@@ -3,8 +3,7 @@ an API key, a real uvicorn server in the background, a stopwatch, stable printin
 
 The platform in a notebook (data in a temporary directory, removed on close)::
 
-    from ai_platform.core.net import listening_socket
-from ai_platform.notebook import start_platform, show
+    from ai_platform.notebook import start_platform, show
 
     nb = await start_platform()                 # migrated SQLite, one tenant, lifespan run
     r = await nb.client.get("/api/v1/me", headers=nb.headers)
@@ -75,6 +74,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from ai_platform.config import Settings
+from ai_platform.core.net import listening_socket
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
