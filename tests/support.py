@@ -21,7 +21,9 @@ from ai_platform.db.engine import create_engine, create_sessionmaker
 from ai_platform.governance.keys import ADMIN_SCOPE, DEFAULT_SCOPES
 from ai_platform.governance.tenants import create_client, issue_key
 
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 

@@ -36,7 +36,9 @@ def test_database_url_is_normalised_to_async_driver() -> None:
         Settings(_env_file=None, database_url="mysql://u@h/db")  # type: ignore[call-arg]
 
 
-def test_env_file_is_read(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_file_is_read(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = tmp_path / ".env"  # type: ignore[operator]
     env.write_text("DEFAULT_RPM=7\nSERVICE_NAME=from-env-file\n")
     s = Settings(_env_file=str(env))  # type: ignore[call-arg]
