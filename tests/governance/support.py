@@ -15,7 +15,7 @@ from asgi_lifespan import LifespanManager
 from benchmarks.governed_app import BenchSettings, create
 from fastapi import FastAPI
 from sqlalchemy import select
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ai_platform.config import Settings
 from ai_platform.db.engine import create_engine, create_sessionmaker
@@ -49,23 +49,29 @@ def governor_of(app: FastAPI) -> Governor:
     return governor
 
 
+def per_request_state(app: ASGIApp) -> ASGIApp:
+    """Each HTTP request gets its own shallow copy of the lifespan state, as under uvicorn."""
+
+    async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "state" in scope:
+            scope = {**scope, "state": dict(scope["state"])}
+        await app(scope, receive, send)
+
+    return wrapper
+
+
 @asynccontextmanager
 async def probe_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """The probe app with its lifespan run, each request with its own ``scope["state"]``.
+    """The probe app with its lifespan run, behind an in-process httpx client.
 
-    asgi-lifespan hands every request the *same* state dict; uvicorn gives each a
-    shallow copy. Request-scoped values (request id, usage, governed context) live
-    there, so concurrent requests need the copy, as in production.
+    asgi-lifespan sets the *same* state dict on every request's scope, so the copy
+    has to happen inside its wrapper (between it and the app), where uvicorn makes it.
     """
     app = create(settings)
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-        lifespan_state: dict[str, Any] = manager._state
-
-        async def per_request_state(scope: Scope, receive: Receive, send: Send) -> None:
-            scope["state"] = dict(lifespan_state)
-            await app(scope, receive, send)
-
-        transport = httpx.ASGITransport(app=per_request_state)
+    async with LifespanManager(
+        per_request_state(app), startup_timeout=30, shutdown_timeout=30
+    ) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield app, client
 
