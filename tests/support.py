@@ -14,7 +14,6 @@ import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ai_platform.config import Settings
 from ai_platform.db.engine import create_engine, create_sessionmaker
@@ -43,26 +42,11 @@ def make_settings(database_url: str, tmp: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def per_request_state(app: ASGIApp) -> ASGIApp:
-    """Give each request its own copy of the lifespan state, as uvicorn does.
-
-    asgi-lifespan hands every request the same state dict, so per-request values
-    (usage, request id) would leak from one request into the next.
-    """
-
-    async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and "state" in scope:
-            scope = {**scope, "state": dict(scope["state"])}
-        await app(scope, receive, send)
-
-    return wrapper
-
-
 @asynccontextmanager
 async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its lifespan run, behind an in-process httpx client."""
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-        transport = httpx.ASGITransport(app=per_request_state(manager.app))
+        transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
 

@@ -86,7 +86,10 @@ class RequestContextMiddleware:
                 break
         if request_id is None:
             request_id = new_request_id()
-        state = scope.setdefault("state", {})
+        # Each request gets its own copy of the lifespan state (uvicorn copies it too,
+        # but not every ASGI server does), so per-request values never leak across.
+        state = dict(scope.get("state") or {})
+        scope["state"] = state
         state["request_id"] = request_id
         state["start"] = start
         token = request_id_var.set(request_id)

@@ -54,28 +54,11 @@ class KB:
         return hits
 
 
-def per_request_state(app: FastAPI) -> Any:
-    """Give each request its own copy of the lifespan state, as uvicorn does.
-
-    ``asgi_lifespan`` hands every request the same state dict, so per-request entries
-    (the usage record behind ``metadata.tokens_used``) would carry over from one
-    request to the next.
-    """
-
-    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] in ("http", "websocket") and "state" in scope:
-            scope = {**scope, "state": dict(scope["state"])}
-        await app(scope, receive, send)
-
-    wrapped.state = app.state  # type: ignore[attr-defined]
-    return wrapped
-
-
 @pytest.fixture
 async def kb(settings: Settings) -> AsyncIterator[KB]:
     tenant = await make_tenant(settings)
     app = create_app(settings)
-    async with running_app(per_request_state(app)) as http:
+    async with running_app(app) as http:
         yield KB(http=http, tenant=tenant, settings=settings, app=app)
 
 
