@@ -1,0 +1,148 @@
+"""What a run leaves behind besides Locust's files: ``summary.json``, ``summary.md`` and
+two charts (throughput and latency percentiles against users)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on a server or in CI
+
+import matplotlib.pyplot as plt
+
+PERCENTILES = (("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99"))
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def markdown_table(steps: Sequence[dict[str, Any]]) -> str:
+    """One line per step: the numbers the README quotes."""
+    head = (
+        "| series | users | requests | failures | req/s | ideal req/s | % of ideal "
+        "| p50 ms | p95 ms | p99 ms | generator CPU % | server CPU % |"
+    )
+    lines = [head, "| " + " | ".join("---" for _ in range(12)) + " |"]
+    for step in steps:
+        ideal = step.get("ideal_rps")
+        share = 100 * step["rps"] / ideal if ideal else None
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    str(step["series"]),
+                    _fmt(step["users"]),
+                    _fmt(step["requests"]),
+                    _fmt(step["failures"]),
+                    _fmt(step["rps"]),
+                    _fmt(ideal),
+                    _fmt(share, 0) if share is not None else "–",
+                    _fmt(step["p50_ms"], 0),
+                    _fmt(step["p95_ms"], 0),
+                    _fmt(step["p99_ms"], 0),
+                    _fmt(step["generator_cpu_mean"], 0),
+                    _fmt(step.get("server_cpu_mean"), 0),
+                ]
+            )
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _series(steps: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for step in steps:
+        grouped.setdefault(step["series"], []).append(step)
+    for rows in grouped.values():
+        rows.sort(key=lambda r: r["users"])
+    return grouped
+
+
+def throughput_chart(
+    steps: Sequence[dict[str, Any]],
+    path: Path,
+    *,
+    title: str,
+    latency_s: float | None = None,
+    thread_limits: dict[str, float] | None = None,
+) -> Path:
+    """Requests per second against users: one line per series, the ideal, the limits."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    users = sorted({s["users"] for s in steps})
+    for name, rows in _series(steps).items():
+        xs = [r["users"] for r in rows]
+        ys = [r["rps"] for r in rows]
+        ax.plot(xs, ys, marker="o", label=name)
+        for x, y in zip(xs, ys, strict=True):
+            ax.annotate(f"{y:.0f}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    if latency_s:
+        ax.plot(users, [u / latency_s for u in users], "k--", lw=1, label="ideal (users ÷ latency)")
+    elif steps:
+        ideal = {s["users"]: s["ideal_rps"] for s in steps if s.get("ideal_rps")}
+        if ideal:
+            xs = sorted(ideal)
+            ax.plot(xs, [ideal[x] for x in xs], "k--", lw=1, label="ideal (users ÷ low-load p50)")
+    for label, value in (thread_limits or {}).items():
+        ax.axhline(value, color="grey", ls=":", lw=1)
+        ax.annotate(label, (users[0] if users else 0, value), xytext=(2, 3),
+                    textcoords="offset points", fontsize=8, color="grey")  # fmt: skip
+    ax.set_xlabel("concurrent users (back-to-back requests)")
+    ax.set_ylabel("throughput (requests/s)")
+    ax.set_title(title)
+    ax.set_xticks(users)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def latency_chart(
+    steps: Sequence[dict[str, Any]], path: Path, *, title: str, latency_s: float | None = None
+) -> Path:
+    """p50, p95 and p99 against users, one panel each, log scale."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.5), sharey=True)
+    users = sorted({s["users"] for s in steps})
+    for ax, (key, label) in zip(axes, PERCENTILES, strict=True):
+        for name, rows in _series(steps).items():
+            points = [(r["users"], r[key]) for r in rows if r.get(key)]
+            if points:
+                ax.plot(*zip(*points, strict=True), marker="o", label=name)
+        if latency_s:
+            ax.axhline(latency_s * 1000, color="k", ls="--", lw=1, label="simulated latency")
+        ax.set_yscale("log")
+        ax.set_title(f"{label} latency")
+        ax.set_xlabel("concurrent users")
+        ax.set_xticks(users)
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel("milliseconds (log scale)")
+    axes[-1].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_summary(out_dir: Path, summary: dict[str, Any]) -> tuple[Path, Path]:
+    json_path = out_dir / "summary.json"
+    json_path.write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    md_path = out_dir / "summary.md"
+    md_path.write_text(
+        f"# {summary['scenario']} — {summary['started_at']}\n\n"
+        f"`{summary['command']}`\n\n"
+        + markdown_table(summary["steps"])
+        + "".join(f"\n- {w}" for w in summary.get("warnings", []))
+        + "\n"
+    )
+    return json_path, md_path

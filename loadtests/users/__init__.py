@@ -1,0 +1,1 @@
+"""Locust users: one module per platform service, plus the experiment's three styles."""
