@@ -26,6 +26,7 @@ from typing import Any
 import uvicorn
 
 from ai_platform.config import Settings
+from ai_platform.core.net import listening_socket
 
 EVAL_CLIENT = "evals"
 HIGH_RPM = 100_000
@@ -118,14 +119,6 @@ async def prepare_database(settings: Settings) -> tuple[str, str]:
         await engine.dispose()
 
 
-def _bind(host: str) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    sock.setblocking(False)
-    return sock
-
-
 async def start_platform(
     *, data_dir: Path | None = None, startup_timeout_s: float = 60.0, **overrides: Any
 ) -> StartedPlatform:
@@ -141,7 +134,9 @@ async def start_platform(
         client_id, api_key = await prepare_database(settings)
         app = create_app(settings)
         host = "127.0.0.1"
-        sock = _bind(host)
+        # IPPROTO_TCP explicitly: asyncio then sets TCP_NODELAY on accepted connections,
+        # so small responses are not held back by Nagle's algorithm and delayed ACKs.
+        sock = listening_socket(host)
         config = uvicorn.Config(
             app,
             lifespan="on",
