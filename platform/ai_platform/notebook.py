@@ -161,12 +161,20 @@ async def serve_in_background(
     server = _BackgroundServer(settings)
     failure: list[BaseException] = []
 
+    async def serve() -> None:
+        try:
+            await server.serve(sockets=[sock])
+        except SystemExit as exc:
+            # uvicorn exits the process when the app's lifespan fails to start; here that
+            # would take the kernel (or the thread's loop) down with it.
+            raise RuntimeError(f"uvicorn exited with status {exc.code}") from None
+
     if in_thread:
 
         def run() -> None:
             try:
                 with asyncio.Runner(loop_factory=settings.get_loop_factory()) as runner:
-                    runner.run(server.serve(sockets=[sock]))
+                    runner.run(serve())
             except BaseException as exc:  # reported to the caller, not to the thread hook
                 failure.append(exc)
 
@@ -177,7 +185,7 @@ async def serve_in_background(
             return not thread.is_alive()
 
     else:
-        task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn-{bound_port}")
+        task = asyncio.create_task(serve(), name=f"uvicorn-{bound_port}")
 
         def stopped() -> bool:
             return task.done()
@@ -210,7 +218,7 @@ async def serve_in_background(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            except (Exception, SystemExit):
+            except Exception:
                 pass  # a failed startup was raised above; a shutdown error leaves nothing open
         sock.close()
 
@@ -299,9 +307,7 @@ class PlatformSession:
     base_url: str
     data_dir: Path
     tenant: Tenant | None = None
-    _stack: contextlib.AsyncExitStack = field(
-        default_factory=contextlib.AsyncExitStack, repr=False
-    )
+    _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack, repr=False)
 
     @property
     def headers(self) -> dict[str, str]:
