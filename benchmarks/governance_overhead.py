@@ -54,24 +54,45 @@ MESSAGE = "How do I make my Python web service faster under load?"
 MAX_TOKENS = 64
 SECRET = "benchmark-secret-not-for-production-0123456789"
 
-# Inclusive share of profile samples per component: first match in a stack frame wins.
+# Self time of profile samples by where the leaf frame's code lives (first match wins).
 COMPONENTS = [
-    ("governance: limits (limits lib)", ("ratelimit.py", "/limits/")),
-    ("governance: budget", ("budget.py",)),
-    ("governance: ledger", ("ledger.py",)),
-    ("governance: screening", ("screening",)),
-    ("governance: metrics", ("prometheus_client", "governance/metrics.py")),
-    ("governance: token estimate", ("llm/tokens.py",)),
-    ("governance: governor (all of it)", ("governor.py",)),
-    ("auth (cached key check)", ("governance/auth.py", "governance/keys.py")),
-    ("LLM client: openai SDK", ("/openai/",)),
-    ("LLM client: httpx/httpcore", ("/httpx/", "/httpcore/")),
-    ("LLM client: aiohttp", ("/aiohttp/",)),
-    ("FastAPI routing + dependencies", ("/fastapi/",)),
-    ("pydantic validation/serialisation", ("/pydantic/", "pydantic_core")),
-    ("starlette", ("/starlette/",)),
-    ("our middleware", ("gateway/middleware.py", "gateway/governance_middleware.py")),
-    ("uvicorn/httptools", ("/uvicorn/", "httptools")),
+    ("governance: rate limits (+ limits lib)", ("governance/ratelimit.py", "limits/")),
+    ("governance: budget", ("governance/budget.py",)),
+    (
+        "governance: ledger (+ SQLAlchemy, aiosqlite)",
+        ("governance/ledger.py", "sqlalchemy/", "aiosqlite/"),
+    ),
+    ("governance: screening", ("governance/screening/",)),
+    ("governance: metrics (prometheus_client)", ("prometheus_client/", "governance/metrics.py")),
+    (
+        "governance: governor, context, headers",
+        ("governance/", "gateway/governed.py", "gateway/governance_middleware.py", "llm/tokens.py"),
+    ),
+    ("auth, envelope, other gateway code", ("ai_platform/gateway/", "ai_platform/core/")),
+    ("LLM client (ours)", ("ai_platform/llm/",)),
+    ("openai SDK", ("openai/",)),
+    ("HTTP client: httpx/httpcore/h11/anyio", ("httpx", "httpcore", "h11/", "anyio/")),
+    ("HTTP client: aiohttp", ("aiohttp/", "yarl/", "multidict/")),
+    ("FastAPI", ("fastapi/",)),
+    ("pydantic", ("pydantic",)),
+    ("starlette", ("starlette/",)),
+    ("uvicorn, httptools", ("uvicorn/", "httptools")),
+    (
+        "asyncio, threads, stdlib",
+        (
+            "asyncio/",
+            "threading.py",
+            "concurrent/",
+            "contextlib.py",
+            "typing.py",
+            "copy.py",
+            "json/",
+            "uuid.py",
+            "random.py",
+            "dataclasses.py",
+            "queue.py",
+        ),
+    ),
 ]
 
 
@@ -143,6 +164,37 @@ def compare(
     )
 
 
+def breakdown(app_pid: int, app_port: int, key: str, count: int) -> None:
+    """Platform CPU per request for routes that add one layer at a time (c=10)."""
+    app = psutil.Process(app_pid)
+    body = {"message": MESSAGE, "max_tokens": MAX_TOKENS}
+    routes = [
+        ("/bench/plain", "framework: routing, validation, middleware, JSON"),
+        ("/bench/governed-noop", "+ key, RPM, screening, envelope, ledger row"),
+        ("/bench/llm-only", "framework + the LLM call (openai SDK), ungoverned"),
+        ("/bench/chat", "everything: the governed chat route"),
+    ]
+    cpu: dict[str, float] = {}
+    print(f"\nplatform CPU per request, c=10, {count} requests per route")
+    for path, what in routes:
+        request = build_request(app_port, path, body, {"X-API-Key": key})
+        run(app_port, request, 10, count // 5)
+        before = sum(app.cpu_times()[:2])
+        _, elapsed, statuses = run(app_port, request, 10, count)
+        if set(statuses) != {200}:
+            raise SystemExit(f"{path} failed: {dict(statuses)}")
+        cpu[path] = (sum(app.cpu_times()[:2]) - before) / count * 1000
+        print(f"  {path:<22} {cpu[path]:5.2f} ms  {count / elapsed:6.0f} req/s  {what}")
+    governance = cpu["/bench/governed-noop"] - cpu["/bench/plain"]
+    sdk = cpu["/bench/llm-only"] - cpu["/bench/plain"]
+    rest = cpu["/bench/chat"] - cpu["/bench/plain"] - governance - sdk
+    print(
+        f"  => governance {governance:.2f} ms, LLM call via SDK {sdk:.2f} ms, "
+        f"reservation/settlement around the call {rest:.2f} ms, framework "
+        f"{cpu['/bench/plain']:.2f} ms"
+    )
+
+
 def rss_run(app_pid: int, app_port: int, governed: bytes, total: int, step: int) -> None:
     proc = psutil.Process(app_pid)
     print(f"\nRSS of the platform worker (pid {app_pid}) across {total:,} governed requests (c=10)")
@@ -185,25 +237,24 @@ def profile(app_pid: int, app_port: int, governed: bytes, seconds: int, out_dir:
         return
     total = 0
     shares: Counter[str] = Counter()
-    idle = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         samples = int(count)
         total += samples
-        if "select (selectors.py" in stack or (
-            "run_forever" in stack and ";" not in stack.split("run_forever", 1)[1]
-        ):
-            idle += samples
+        leaf = stack.rsplit(";", 1)[-1]
+        where = leaf[leaf.find("(") + 1 : leaf.rfind(":")] if "(" in leaf else leaf
         for name, needles in COMPONENTS:
-            if any(n_ in stack for n_ in needles):
+            if any(needle in where for needle in needles):
                 shares[name] += samples
+                break
+        else:
+            shares["other"] += samples
     print(
         f"\nprofile: py-spy, {seconds} s at c=10 ({n:,} requests), {total:,} samples; "
-        "inclusive share"
+        "self time by component"
     )
-    for name, _ in COMPONENTS:
-        print(f"  {name:<36} {100 * shares[name] / max(total, 1):5.1f} %")
-    print(f"  {'(event loop idle in select)':<36} {100 * idle / max(total, 1):5.1f} %")
+    for name, _ in [*COMPONENTS, ("other", ())]:
+        print(f"  {name:<46} {100 * shares[name] / max(total, 1):5.1f} %")
     print(f"  raw stacks: {raw}")
 
 
@@ -215,6 +266,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--per-round", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=3000)
+    parser.add_argument(
+        "--breakdown", type=int, default=5000, help="requests per route for the CPU breakdown"
+    )
     parser.add_argument("--rss", type=int, default=0, help="governed requests for the RSS run")
     parser.add_argument("--profile", type=int, default=0, help="seconds of py-spy at c=10")
     parser.add_argument("--redis", action="store_true", help="rate limits and budgets on Redis")
@@ -271,6 +325,8 @@ def main() -> None:
         )
         for c in args.concurrency:
             compare(app.pid, sim_port, app_port, direct, governed, c, args.per_round, args.rounds)
+        if args.breakdown:
+            breakdown(app.pid, app_port, key, args.breakdown)
         if args.rss:
             rss_run(app.pid, app_port, governed, args.rss, max(1000, args.rss // 10))
         if args.profile:

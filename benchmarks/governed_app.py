@@ -77,6 +77,31 @@ async def stream(body: ChatIn, ctx: BenchCtx) -> AsyncIterator[ServerSentEvent]:
         await ctx.finish()
 
 
+# -- for the cost breakdown in benchmarks/governance_overhead.py --------------------------
+
+
+@router.post("/plain")
+async def plain(body: ChatIn) -> ChatOut:
+    """The framework alone: routing, body validation, middleware, serialisation."""
+    return ChatOut(answer=None)
+
+
+@router.post("/governed-noop")
+async def governed_noop(body: ChatIn, request: Request, ctx: BenchCtx) -> APIResponse[ChatOut]:
+    """Governance without an LLM call: key, RPM, screening, envelope, ledger row."""
+    await ctx.screen(body.message)
+    return envelope(request, ChatOut(answer=None))
+
+
+@router.post("/llm-only")
+async def llm_only(body: ChatIn, request: Request) -> ChatOut:
+    """The same LLM call, ungoverned (no key): what the openai SDK costs by itself."""
+    result = await request.app.state.platform.llm.chat(
+        [{"role": "user", "content": body.message}], max_tokens=body.max_tokens
+    )
+    return ChatOut(answer=result.content)
+
+
 class BenchSettings(Settings):
     redis_key_prefix: str = "aip"
 
