@@ -19,7 +19,12 @@ from ai_platform.config import Settings, get_settings
 
 T = TypeVar("T")
 
-app = typer.Typer(help="AI Platform Workbench.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="AI Platform Workbench.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 clients_app = typer.Typer(help="Clients (tenants).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -286,10 +291,12 @@ def demo(as_json: JsonOpt = False) -> None:
         key_file.chmod(0o600)
 
     def human() -> None:
-        console.print(f"demo client [bold]{out['client_id']}[/bold]; API key:\n  {key}\n")
-        console.print("Try it:")
-        console.print(f"  curl -s -H 'X-API-Key: {key}' http://127.0.0.1:8000/api/v1/me")
-        console.print("  open http://127.0.0.1:8000/docs")
+        # Plain echo, not rich: a wrapped key cannot be copied.
+        typer.echo(f"demo client {out['client_id']}; API key (also in {key_file}):")
+        typer.echo(f"  {key}")
+        typer.echo("Try it once the server is up (default http://127.0.0.1:8000):")
+        typer.echo(f"  curl -s -H 'X-API-Key: {key}' http://127.0.0.1:8000/api/v1/me")
+        typer.echo("  open http://127.0.0.1:8000/docs")
 
     _emit(as_json, out, human)
 
