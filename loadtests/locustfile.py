@@ -8,7 +8,7 @@ Locust's web UI instead, start a platform, set ``LOADTEST_API_KEY`` and run e.g.
 import gevent  # type: ignore[import-untyped]
 from locust import events
 
-from loadtests.users.admin import AdminUser
+from loadtests.users.admin import AdminUser, OccasionalAdminUser
 from loadtests.users.agent import AgentUser
 from loadtests.users.assistant import AssistantUser
 from loadtests.users.experiment import AsyncStyleUser, BlockingStyleUser, SyncStyleUser
@@ -22,14 +22,17 @@ __all__ = [
     "AsyncStyleUser",
     "BlockingStyleUser",
     "KnowledgeUser",
+    "OccasionalAdminUser",
     "ResearchUser",
     "SyncStyleUser",
 ]
 
 
-@events.init.add_listener
 def _fresh_clock(**_: object) -> None:
     # gevent's loop caches "now" from its last iteration, which for a fresh process is
     # before this file's imports; --run-time timers would start that much in the past
     # and cut every step short by the import time.
     gevent.get_hub().loop.update_now()
+
+
+events.init.add_listener(_fresh_clock)  # type: ignore[no-untyped-call]

@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on a server or in CI
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
 PERCENTILES = (("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99"))
 
@@ -90,7 +91,9 @@ def throughput_chart(
         ideal = {s["users"]: s["ideal_rps"] for s in steps if s.get("ideal_rps")}
         if ideal:
             xs = sorted(ideal)
-            ax.plot(xs, [ideal[x] for x in xs], "k--", lw=1, label="ideal (users ÷ low-load p50)")
+            ax.plot(
+                xs, [ideal[x] for x in xs], "k--", lw=1, label="ideal (users ÷ low-load cycle time)"
+            )
     for label, value in (thread_limits or {}).items():
         ax.axhline(value, color="grey", ls=":", lw=1)
         ax.annotate(label, (users[0] if users else 0, value), xytext=(2, 3),
@@ -121,6 +124,7 @@ def latency_chart(
         if latency_s:
             ax.axhline(latency_s * 1000, color="k", ls="--", lw=1, label="simulated latency")
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_title(f"{label} latency")
         ax.set_xlabel("concurrent users")
         ax.set_xticks(users)

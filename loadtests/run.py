@@ -383,7 +383,7 @@ class Run:
                     sampled = {"server": [platform.server.pid]}
                     if platform.simulator is not None:
                         sampled["simulator"] = [platform.simulator.pid]
-                base_p50: float | None = None
+                base_ms: float | None = None
                 for users in args.users:
                     result = run_step(
                         StepSpec(
@@ -399,11 +399,12 @@ class Run:
                             sampled=sampled,
                         )
                     )
-                    # Ideal: every user's cycle (the first step's median latency plus think
-                    # time) stays as short as at low load, so throughput grows with users.
-                    if base_p50 is None:
-                        base_p50 = result.aggregated.p50_ms
-                    cycle_s = base_p50 / 1000 + wait if base_p50 else None
+                    # Ideal (Little's law): every user's cycle (the first step's mean
+                    # latency plus think time) stays as short as at low load, so
+                    # throughput grows in proportion to users.
+                    if base_ms is None:
+                        base_ms = result.aggregated.avg_ms
+                    cycle_s = base_ms / 1000 + wait if base_ms else None
                     self._record(
                         result,
                         series=_series_name(self.scenario.name, workers, args.workers),

@@ -56,8 +56,9 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "mixed",
             "platform",
-            ("KnowledgeUser", "AgentUser", "AssistantUser", "ResearchUser", "AdminUser"),
-            "every service at once, weighted 4:3:1:1:1 (knowledge:agent:assistant:research:admin)",
+            ("KnowledgeUser", "AgentUser", "AssistantUser", "ResearchUser", "OccasionalAdminUser"),
+            "every service at once: users weighted 4:3:1:1:1 (knowledge, agent, assistant, "
+            "research, an admin refreshing reports every 2-5 s)",
         ),
     )
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from locust import task
+from locust import between, task
 
 from loadtests.users.base import PlatformUser
 
@@ -27,3 +27,11 @@ class AdminUser(PlatformUser):
     @task(1)
     def recent_requests(self) -> None:
         self.call("GET", "/api/v1/admin/usage/requests", params={"limit": 20})
+
+
+class OccasionalAdminUser(AdminUser):
+    """An operator refreshing a dashboard every few seconds: the admin share of the
+    mixed scenario. Back-to-back report requests would otherwise outnumber the
+    services' traffic, since a report takes milliseconds and a model call a second."""
+
+    wait_time = between(2, 5)
