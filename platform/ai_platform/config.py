@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./data/ai_platform.db"
     database_echo: bool = False
     redis_url: str | None = None
+    redis_key_prefix: str = "aip"
 
     # LLM provider. "simulator" with no LLM_BASE_URL starts the bundled simulator
     # inside the platform; set LLM_BASE_URL to reach any OpenAI-compatible server.

@@ -168,6 +168,7 @@ GOVERNED_ERRORS: tuple[type[AIServiceError], ...] = (
     UnauthorizedError,
     ForbiddenError,
     RateLimitedError,
+    BudgetExceededError,
     PromptInjectionError,
     UpstreamError,
     ServiceUnavailableError,

@@ -19,19 +19,15 @@ import ai_platform.services
 from ai_platform.config import Settings, get_settings
 from ai_platform.core.errors import COMMON_ERRORS
 from ai_platform.core.logging import configure_logging
-from ai_platform.db.engine import create_engine, create_sessionmaker
 from ai_platform.gateway import account, health, metrics
 from ai_platform.gateway.errors import error_responses, install_error_handlers
 from ai_platform.gateway.governance_middleware import GovernanceMiddleware
 from ai_platform.gateway.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from ai_platform.gateway.resources import open_resources
 from ai_platform.gateway.state import PlatformState
 from ai_platform.governance.auth import Authenticator
-from ai_platform.governance.governor import Governor
+from ai_platform.governance.headers import EXPOSED
 from ai_platform.governance.metrics import observe_http
-from ai_platform.governance.screening import InjectionDetector
-from ai_platform.llm.client import LLMClient
-from ai_platform.llm.pricing import PriceTable
-from ai_platform.llm.simulator import EmbeddedSimulator, SimulatorConfig
 
 ServiceLifespan = Callable[[PlatformState], AbstractAsyncContextManager[None]]
 
@@ -79,51 +75,22 @@ def service_lifespans() -> list[ServiceLifespan]:
     return hooks
 
 
-async def _open_llm(
-    settings: Settings, stack: AsyncExitStack, prices: PriceTable
-) -> tuple[LLMClient, EmbeddedSimulator | None]:
-    simulator = None
-    base_url = settings.llm_base_url
-    if settings.embedded_simulator:
-        # A loopback server, not an in-process transport: httpx's ASGITransport would
-        # buffer whole responses and the stream would arrive in one piece.
-        simulator = EmbeddedSimulator(SimulatorConfig.from_settings(settings))
-        base_url = await simulator.start()
-        stack.push_async_callback(simulator.stop)
-    llm = LLMClient.from_settings(settings, base_url=base_url, prices=prices)
-    stack.push_async_callback(llm.aclose)
-    return llm, simulator
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     configure_logging(settings.log_level)
     async with AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url, echo=settings.database_echo)
-        stack.push_async_callback(engine.dispose)
-        sessionmaker = create_sessionmaker(engine)
-        prices = PriceTable.load(settings.price_table_path)
-        llm, simulator = await _open_llm(settings, stack, prices)
-        governor = Governor(
-            settings,
-            llm,
-            prices,
-            InjectionDetector(threshold=settings.injection_threshold),
-            sessionmaker=sessionmaker,
-        )
-        await governor.start()
-        stack.push_async_callback(governor.aclose)
+        res = await open_resources(settings, stack)
         platform = PlatformState(
             settings=settings,
-            engine=engine,
-            sessionmaker=sessionmaker,
-            auth=Authenticator(settings, sessionmaker),
-            governor=governor,
-            llm=llm,
-            simulator=simulator,
+            engine=res.engine,
+            sessionmaker=res.sessionmaker,
+            auth=Authenticator(settings, res.sessionmaker),
+            governor=res.governor,
+            llm=res.llm,
+            simulator=res.simulator,
         )
-        platform.extras["readiness"] = {"llm": llm.ping}
+        platform.extras["readiness"] = {"llm": res.llm.ping}
         app.state.platform = platform
         for hook in service_lifespans():
             await stack.enter_async_context(hook(platform))
@@ -157,7 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-ID", "X-Processing-Time-Ms", "Retry-After"],
+            expose_headers=["X-Request-ID", "X-Processing-Time-Ms", *EXPOSED],
         )
     app.add_middleware(GovernanceMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -15,11 +15,12 @@ from ai_platform.core.logging import client_id_var
 from ai_platform.gateway.state import PlatformState
 from ai_platform.governance.auth import ClientInfo
 
+# Dependencies are async def: FastAPI runs plain def dependencies in a worker thread.
 # Documents the header in OpenAPI; the configured header name is read at request time.
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey")
 
 
-def get_platform(request: Request) -> PlatformState:
+async def get_platform(request: Request) -> PlatformState:
     platform: PlatformState = request.app.state.platform
     return platform
 
@@ -27,7 +28,7 @@ def get_platform(request: Request) -> PlatformState:
 PlatformDep = Annotated[PlatformState, Depends(get_platform)]
 
 
-def get_settings_dep(platform: PlatformDep) -> Settings:
+async def get_settings_dep(platform: PlatformDep) -> Settings:
     return platform.settings
 
 

@@ -97,7 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
 def error_responses(*errors: type[AIServiceError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` for a route, generated from the errors it can raise."""
     grouped: dict[int, list[type[AIServiceError]]] = {}
-    for err in errors:
+    for err in dict.fromkeys(errors):  # a class listed twice is documented once
         grouped.setdefault(err.status_code, []).append(err)
     responses: dict[int | str, dict[str, Any]] = {}
     for status, errs in sorted(grouped.items()):

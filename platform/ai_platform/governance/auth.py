@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_platform.config import Settings
-from ai_platform.core.errors import UnauthorizedError
+from ai_platform.core.errors import ServiceUnavailableError, UnauthorizedError
 from ai_platform.db.models import ApiKey, Client
 from ai_platform.governance.keys import ADMIN_SCOPE, parse_prefix, verify_key
 
@@ -84,14 +85,21 @@ class Authenticator:
         return entry.info
 
     async def _load(self, prefix: str, now: float) -> _Entry | None:
-        async with self._sessionmaker() as session:
-            row = (
-                await session.execute(
-                    select(ApiKey, Client)
-                    .join(Client, Client.id == ApiKey.client_id)
-                    .where(ApiKey.prefix == prefix)
-                )
-            ).first()
+        try:
+            async with self._sessionmaker() as session:
+                row = (
+                    await session.execute(
+                        select(ApiKey, Client)
+                        .join(Client, Client.id == ApiKey.client_id)
+                        .where(ApiKey.prefix == prefix)
+                    )
+                ).first()
+        except (DBAPIError, OSError) as exc:
+            # The key may well be valid: tell the client to retry, not that it failed.
+            raise ServiceUnavailableError(
+                "cannot check API keys right now: the database is unreachable",
+                headers={"Retry-After": "5"},
+            ) from exc
         if row is None:
             self._cache.pop(prefix, None)
             return None

@@ -376,10 +376,10 @@ class Governor:
         )
         started = time.perf_counter()
         first_token: float | None = None
+        stream = self.llm.stream_chat(
+            list(messages), model=model_name, max_tokens=ceiling, **kwargs
+        )
         try:
-            stream = self.llm.stream_chat(
-                list(messages), model=model_name, max_tokens=ceiling, **kwargs
-            )
             async for event in stream:
                 if first_token is None and isinstance(event, ContentDelta) and event.text:
                     first_token = time.perf_counter() - started
@@ -425,6 +425,10 @@ class Governor:
                 self._call_failed(ctx, model_name, "chat_stream", exc)
             self.tracing.end_llm(span, error=exc)
             raise
+        finally:
+            # Close the provider's stream now, not when the garbage collector gets to it:
+            # an early exit must stop the upstream call at once.
+            await stream.aclose()  # type: ignore[attr-defined]
         if hold.open:
             # A stream that ended without its final usage event: nothing to settle to.
             await self._release(ctx, hold)

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ai_platform.config import Settings
 from ai_platform.core.logging import configure_logging
-from ai_platform.db.engine import create_engine, create_sessionmaker
 from ai_platform.services.research.config import ResearchSettings, get_research_settings
 from ai_platform.services.research.executor import JobExecutor, new_owner
 from ai_platform.services.research.queue import JOB_FUNCTION, requeue_stale, research_job
@@ -37,36 +36,13 @@ class WorkerResources:
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings) -> AsyncIterator[WorkerResources]:
+async def open_worker_resources(settings: Settings) -> AsyncIterator[WorkerResources]:
     """Database, LLM client and governor for a process without the API's lifespan."""
-    from ai_platform.governance.governor import Governor
-    from ai_platform.governance.screening import InjectionDetector
-    from ai_platform.llm.client import LLMClient
-    from ai_platform.llm.pricing import PriceTable
-    from ai_platform.llm.simulator import EmbeddedSimulator, SimulatorConfig
+    from ai_platform.gateway.resources import open_resources
 
     async with AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url, echo=settings.database_echo)
-        stack.push_async_callback(engine.dispose)
-        sessionmaker = create_sessionmaker(engine)
-        prices = PriceTable.load(settings.price_table_path)
-        base_url = settings.llm_base_url
-        if settings.embedded_simulator:
-            simulator = EmbeddedSimulator(SimulatorConfig.from_settings(settings))
-            base_url = await simulator.start()
-            stack.push_async_callback(simulator.stop)
-        llm = LLMClient.from_settings(settings, base_url=base_url, prices=prices)
-        stack.push_async_callback(llm.aclose)
-        governor = Governor(
-            settings,
-            llm,
-            prices,
-            InjectionDetector(threshold=settings.injection_threshold),
-            sessionmaker=sessionmaker,
-        )
-        await governor.start()
-        stack.push_async_callback(governor.aclose)
-        yield WorkerResources(settings, engine, sessionmaker, governor)
+        res = await open_resources(settings, stack)
+        yield WorkerResources(settings, res.engine, res.sessionmaker, res.governor)
 
 
 def create_worker(
@@ -83,7 +59,7 @@ def create_worker(
     stack = AsyncExitStack()
 
     async def startup(ctx: dict[str, Any]) -> None:
-        resources = await stack.enter_async_context(open_resources(settings))
+        resources = await stack.enter_async_context(open_worker_resources(settings))
         ctx["research_executor"] = JobExecutor(
             settings=settings,
             research=research,
