@@ -10,6 +10,7 @@ import importlib
 import pkgutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from types import ModuleType
 
 from fastapi import APIRouter, FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -41,38 +42,28 @@ with the request id.
 """
 
 
-def service_routers() -> list[APIRouter]:
-    """The ``router`` of every package under ``ai_platform.services`` that has one."""
-    routers = []
+def _service_modules(name: str) -> list[ModuleType]:
+    """``ai_platform.services.<service>.<name>`` for every service that has one."""
+    modules = []
     for info in sorted(pkgutil.iter_modules(ai_platform.services.__path__), key=lambda i: i.name):
-        name = f"ai_platform.services.{info.name}.router"
+        qualified = f"ai_platform.services.{info.name}.{name}"
         try:
-            module = importlib.import_module(name)
+            modules.append(importlib.import_module(qualified))
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            if exc.name != qualified:
                 raise
-            continue
-        routers.append(module.router)
-    return routers
+    return modules
+
+
+def service_routers() -> list[APIRouter]:
+    """The ``router`` of every service package."""
+    return [module.router for module in _service_modules("router")]
 
 
 def service_lifespans() -> list[ServiceLifespan]:
-    """``lifespan(platform)`` of every service package that has a ``lifespan`` module.
-
-    A service that runs background work (the research runner) starts it there and
-    stops it when the platform shuts down.
-    """
-    hooks = []
-    for info in sorted(pkgutil.iter_modules(ai_platform.services.__path__), key=lambda i: i.name):
-        name = f"ai_platform.services.{info.name}.lifespan"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        hooks.append(module.lifespan)
-    return hooks
+    """``lifespan(platform)`` of every service that runs background work (the research
+    runner): entered after the shared resources open, left before they close."""
+    return [module.lifespan for module in _service_modules("lifespan")]
 
 
 @asynccontextmanager
