@@ -30,9 +30,9 @@ def markdown_table(steps: Sequence[dict[str, Any]]) -> str:
     """One line per step: the numbers the README quotes."""
     head = (
         "| series | users | requests | failures | req/s | ideal req/s | % of ideal "
-        "| p50 ms | p95 ms | p99 ms | generator CPU % | server CPU % |"
+        "| style limit req/s | p50 ms | p95 ms | p99 ms | generator CPU % | server CPU % |"
     )
-    lines = [head, "| " + " | ".join("---" for _ in range(12)) + " |"]
+    lines = [head, "| " + " | ".join("---" for _ in range(13)) + " |"]
     for step in steps:
         ideal = step.get("ideal_rps")
         share = 100 * step["rps"] / ideal if ideal else None
@@ -47,6 +47,7 @@ def markdown_table(steps: Sequence[dict[str, Any]]) -> str:
                     _fmt(step["rps"]),
                     _fmt(ideal),
                     _fmt(share, 0) if share is not None else "–",
+                    _fmt(step.get("bound_rps")),
                     _fmt(step["p50_ms"], 0),
                     _fmt(step["p95_ms"], 0),
                     _fmt(step["p99_ms"], 0),
@@ -96,7 +97,9 @@ def throughput_chart(
             )
     for label, value in (thread_limits or {}).items():
         ax.axhline(value, color="grey", ls=":", lw=1)
-        ax.annotate(label, (users[0] if users else 0, value), xytext=(2, 3),
+        # Between the last two steps, above the line: clear of the points' own labels.
+        x = (users[-1] + users[max(0, len(users) - 2)]) / 2 if users else 0
+        ax.annotate(label, (x, value), xytext=(0, 3), ha="center",
                     textcoords="offset points", fontsize=8, color="grey")  # fmt: skip
     ax.set_xlabel("concurrent users (back-to-back requests)")
     ax.set_ylabel("throughput (requests/s)")

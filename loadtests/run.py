@@ -298,7 +298,8 @@ class Run:
                         )
         limits = (
             {
-                f"thread pool: {tokens * w} threads ÷ {latency_s:g} s": tokens * w / latency_s
+                f"thread pool: {f'{w} workers × ' if w > 1 else ''}{tokens} threads ÷ "
+                f"{latency_s:g} s": tokens * w / latency_s
                 for w in args.workers
             }
             if latency_s > 0
