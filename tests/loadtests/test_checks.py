@@ -130,8 +130,8 @@ def test_parser_defaults_and_lists() -> None:
 
 def test_markdown_table_shows_share_of_ideal() -> None:
     step = {"series": "sync", "users": 100, "requests": 400, "failures": 0, "rps": 40.0,
-            "ideal_rps": 100.0, "bound_rps": 40.0, "p50_ms": 2500.0, "p95_ms": 2600.0, "p99_ms": None,
-            "generator_cpu_mean": 5.0, "server_cpu_mean": 20.0}  # fmt: skip
+            "ideal_rps": 100.0, "bound_rps": 40.0, "p50_ms": 2500.0, "p95_ms": 2600.0,
+            "p99_ms": None, "generator_cpu_mean": 5.0, "server_cpu_mean": 20.0}  # fmt: skip
     table = markdown_table([step])
     assert (
         "| sync | 100 | 400 | 0 | 40.0 | 100.0 | 40 | 40.0 | 2,500 | 2,600 | – | 5 | 20 |" in table
