@@ -71,7 +71,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import uvicorn
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from ai_platform.config import Settings
 from ai_platform.core.net import listening_socket
@@ -94,21 +94,6 @@ __all__ = [
 ]
 
 IN_PROCESS_BASE_URL = "http://platform"
-
-
-def per_request_state(app: ASGIApp) -> ASGIApp:
-    """Give each in-process request its own copy of the lifespan state, as uvicorn does.
-
-    asgi-lifespan hands every request the same state dict, so per-request values (the
-    governed request's usage, say) would leak from one request into the next.
-    """
-
-    async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and "state" in scope:
-            scope = {**scope, "state": dict(scope["state"])}
-        await app(scope, receive, send)
-
-    return wrapper
 
 
 # -- a real server ------------------------------------------------------------------------
@@ -396,7 +381,7 @@ async def start_platform(
             )
             base_url = IN_PROCESS_BASE_URL
             client = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=per_request_state(manager.app)),
+                transport=httpx.ASGITransport(app=manager.app),
                 base_url=base_url,
             )
         stack.push_async_callback(client.aclose)
