@@ -269,6 +269,23 @@ class Governor:
                 state.name, state.limit, max(0, state.limit - used), state.reset_at, True
             )
 
+    async def _settle_abandoned(
+        self, ctx: RequestContext, hold: Hold, model: str, prompt: int, streamed: list[str]
+    ) -> None:
+        """Charge a stream its client left: the provider's usage arrives only in the last
+        chunk, which never comes, yet it bills the prompt and every token it produced.
+        Settle to an estimate (the prompt estimate plus the text streamed so far)."""
+        if not hold.open:
+            return
+        completion = estimate_text_tokens("".join(streamed))
+        cost = self.prices.cost_usd(model, prompt, completion)
+        try:
+            await self._settle(ctx, hold, prompt + completion, cost)
+        except Exception:
+            logger.exception("settling an abandoned stream failed", extra={"rid": ctx.request_id})
+            return
+        self._account(ctx, model, prompt, completion, cost)
+
     async def _release(self, ctx: RequestContext, hold: Hold) -> None:
         try:
             await self._settle(ctx, hold, 0, 0.0)
@@ -379,8 +396,11 @@ class Governor:
         stream = self.llm.stream_chat(
             list(messages), model=model_name, max_tokens=ceiling, **kwargs
         )
+        streamed: list[str] = []
         try:
             async for event in stream:
+                if isinstance(event, ContentDelta):
+                    streamed.append(event.text)
                 if first_token is None and isinstance(event, ContentDelta) and event.text:
                     first_token = time.perf_counter() - started
                     metrics.LLM_TTFT.labels(ctx.service, model_name).observe(first_token)
@@ -413,14 +433,15 @@ class Governor:
         except GeneratorExit:
             # The consumer closed the stream early (a route that stopped reading, or a
             # response torn down after its client left): nothing more is coming.
-            await self._release(ctx, hold)
+            await self._settle_abandoned(ctx, hold, model_name, prompt, streamed)
             self.tracing.end_llm(span, error=GeneratorExit())
             raise
         except BaseException as exc:
-            await self._release(ctx, hold)
             if isinstance(exc, asyncio.CancelledError):
+                await self._settle_abandoned(ctx, hold, model_name, prompt, streamed)
                 ctx.disconnected()
             else:
+                await self._release(ctx, hold)
                 ctx.fail(exc)
                 self._call_failed(ctx, model_name, "chat_stream", exc)
             self.tracing.end_llm(span, error=exc)
