@@ -1,9 +1,14 @@
 """What a run leaves behind besides Locust's files: ``summary.json``, ``summary.md`` and
-two charts (throughput and latency percentiles against users)."""
+two charts (throughput and latency percentiles against users).
+
+Redraw the charts of an earlier run: ``python -m loadtests.report <results folder>``.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +19,8 @@ matplotlib.use("Agg")  # files only; no display on a server or in CI
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
+
+from loadtests.scenarios import SCENARIOS
 
 PERCENTILES = (("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99"))
 
@@ -83,18 +90,16 @@ def throughput_chart(
     for name, rows in _series(steps).items():
         xs = [r["users"] for r in rows]
         ys = [r["rps"] for r in rows]
-        ax.plot(xs, ys, marker="o", label=name)
+        (line,) = ax.plot(xs, ys, marker="o", label=name)
         for x, y in zip(xs, ys, strict=True):
             ax.annotate(f"{y:.0f}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ideal = [(r["users"], r["ideal_rps"]) for r in rows if r.get("ideal_rps")]
+        if not latency_s and ideal:
+            # Each series has its own ideal: its own low-load cycle time times users.
+            ax.plot(*zip(*ideal, strict=True), ls="--", lw=1, color=line.get_color(),
+                    label=f"ideal, {name} (users ÷ low-load cycle time)")  # fmt: skip
     if latency_s:
         ax.plot(users, [u / latency_s for u in users], "k--", lw=1, label="ideal (users ÷ latency)")
-    elif steps:
-        ideal = {s["users"]: s["ideal_rps"] for s in steps if s.get("ideal_rps")}
-        if ideal:
-            xs = sorted(ideal)
-            ax.plot(
-                xs, [ideal[x] for x in xs], "k--", lw=1, label="ideal (users ÷ low-load cycle time)"
-            )
     for label, value in (thread_limits or {}).items():
         ax.axhline(value, color="grey", ls=":", lw=1)
         # Between the last two steps, above the line: clear of the points' own labels.
@@ -103,7 +108,7 @@ def throughput_chart(
                     textcoords="offset points", fontsize=8, color="grey")  # fmt: skip
     ax.set_xlabel("concurrent users (back-to-back requests)")
     ax.set_ylabel("throughput (requests/s)")
-    ax.set_title(title)
+    ax.set_title(textwrap.fill(title, 80), fontsize=10)
     ax.set_xticks(users)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -128,13 +133,15 @@ def latency_chart(
             ax.axhline(latency_s * 1000, color="k", ls="--", lw=1, label="simulated latency")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.tick_params(axis="y", which="minor", labelsize=7)
         ax.set_title(f"{label} latency")
         ax.set_xlabel("concurrent users")
         ax.set_xticks(users)
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("milliseconds (log scale)")
     axes[-1].legend(fontsize=8)
-    fig.suptitle(title)
+    fig.suptitle(textwrap.fill(title, 140), fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -153,3 +160,54 @@ def write_summary(out_dir: Path, summary: dict[str, Any]) -> tuple[Path, Path]:
         + "\n"
     )
     return json_path, md_path
+
+
+def draw_charts(summary: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """``throughput.png`` and ``latency.png`` for a run, titled from its settings."""
+    settings = summary["settings"]
+    steps = summary["steps"]
+    workers = ",".join(map(str, settings["workers"]))
+    cores = summary["machine"]["cpus"]
+    latency_s: float | None = None
+    limits: dict[str, float] = {}
+    if summary["scenario"] == "experiment":
+        latency_ms = float(settings["latency_ms"])
+        latency_s = latency_ms / 1000 or None
+        tokens = int(settings["thread_tokens"])
+        if latency_s and "sync" in settings.get("styles", ()):
+            for w in settings["workers"]:
+                per = f"{w} workers × " if w > 1 else ""
+                limits[f"thread pool: {per}{tokens} threads ÷ {latency_s:g} s"] = (
+                    tokens * w / latency_s
+                )
+        title = (
+            f"Async vs sync vs blocking — {latency_ms:g} ms simulated LLM latency, "
+            f"workers {workers}, {cores} cores"
+        )
+    else:
+        title = (
+            f"{summary['scenario']}: "
+            f"{summary.get('description') or SCENARIOS[summary['scenario']].description} — "
+            f"workers {workers}, {cores} cores"
+        )
+    return (
+        throughput_chart(steps, out_dir / "throughput.png", title=title,
+                         latency_s=latency_s, thread_limits=limits),
+        latency_chart(steps, out_dir / "latency.png", title=title, latency_s=latency_s),
+    )  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m loadtests.report <results folder>", file=sys.stderr)
+        return 2
+    out_dir = Path(args[0])
+    summary = json.loads((out_dir / "summary.json").read_text())
+    for path in draw_charts(summary, out_dir):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

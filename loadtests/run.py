@@ -32,7 +32,7 @@ from loadtests.experiment_app import STYLES
 from loadtests.keys import api_key as default_api_key
 from loadtests.locust_step import GENERATOR_CPU_WARN_PCT, StepResult, StepSpec, run_step
 from loadtests.processes import ROOT, Server, experiment_server, simulator_server
-from loadtests.report import latency_chart, markdown_table, throughput_chart, write_summary
+from loadtests.report import draw_charts, markdown_table, write_summary
 from loadtests.scenarios import SCENARIOS, STYLE_USERS, Scenario
 
 RESULTS = ROOT / "loadtests" / "results"
@@ -154,6 +154,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _redacted(argv: Sequence[str]) -> list[str]:
+    """The command line for the summary, without the API key."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--api-key":
+            out.append("***")
+        elif arg.startswith("--api-key="):
+            out.append("--api-key=***")
+        else:
+            out.append(arg)
+    return out
+
+
 def _mean_wait(spec: str) -> float:
     low, _, high = spec.partition(",")
     return (float(low) + float(high)) / 2 if high else float(low or 0)
@@ -230,7 +243,7 @@ class Run:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.out_dir: Path = args.out / f"{stamp}-{args.scenario}"
         self.out_dir.mkdir(parents=True, exist_ok=False)
-        self.command = "python -m loadtests.run " + shlex.join(argv)
+        self.command = "python -m loadtests.run " + shlex.join(_redacted(argv))
         self.steps: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self.started_at = datetime.now(UTC)
@@ -296,29 +309,6 @@ class Run:
                             workers=workers,
                             **_experiment_bounds(style, users, workers, tokens, latency_s),
                         )
-        limits = (
-            {
-                f"thread pool: {f'{w} workers × ' if w > 1 else ''}{tokens} threads ÷ "
-                f"{latency_s:g} s": tokens * w / latency_s
-                for w in args.workers
-            }
-            if latency_s > 0
-            else {}
-        )
-        title = (
-            f"Async vs sync vs blocking — {latency_ms:g} ms simulated LLM latency, "
-            f"workers {','.join(map(str, args.workers))}, {os.cpu_count()} cores"
-        )
-        throughput_chart(
-            self.steps,
-            self.out_dir / "throughput.png",
-            title=title,
-            latency_s=latency_s or None,
-            thread_limits=limits,
-        )
-        latency_chart(
-            self.steps, self.out_dir / "latency.png", title=title, latency_s=latency_s or None
-        )
         return {
             "latency_ms": latency_ms,
             "llm": args.llm if args.host is None else "external",
@@ -360,12 +350,7 @@ class Run:
             with contextlib.ExitStack() as stack:
                 if args.host is not None:
                     url, sampled = args.host, {}
-                    key = args.api_key or default_api_key()
-                    if not key:
-                        raise SystemExit(
-                            "--host needs an API key: --api-key, LOADTEST_API_KEY or "
-                            "data/demo_api_key (ai-platform demo)"
-                        )
+                    key = args.api_key or default_api_key() or ""
                 else:
                     platform = stack.enter_context(
                         PlatformUnderTest(
@@ -413,12 +398,6 @@ class Run:
                         ideal_rps=round(users / cycle_s, 2) if cycle_s else None,
                         bound_rps=None,
                     )
-        title = (
-            f"{self.scenario.name}: {self.scenario.description} — "
-            f"{os.cpu_count()} cores, workers {','.join(map(str, args.workers))}"
-        )
-        throughput_chart(self.steps, self.out_dir / "throughput.png", title=title)
-        latency_chart(self.steps, self.out_dir / "latency.png", title=title)
         return {
             "user_classes": list(self.scenario.user_classes),
             "wait": args.wait,
@@ -452,11 +431,13 @@ class Run:
                 "host": self.args.host,
                 **details,
             },
+            "description": self.scenario.description,
             "steps": self.steps,
             "warnings": self.warnings,
             "charts": ["throughput.png", "latency.png"],
         }
         write_summary(self.out_dir, summary)
+        draw_charts(summary, self.out_dir)
         print()
         print(markdown_table(self.steps), end="")
         print(f"\nsummary: {self.out_dir / 'summary.json'}")
@@ -469,6 +450,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     if args.distributed < 0:
         raise SystemExit("--distributed must be 0 (one Locust process) or a worker count")
+    scenario = SCENARIOS[args.scenario]
+    if scenario.target == "platform" and args.host and not (args.api_key or default_api_key()):
+        raise SystemExit(
+            "--host needs an API key: --api-key, LOADTEST_API_KEY or data/demo_api_key "
+            "(written by ai-platform demo)"
+        )
     started = time.monotonic()
     run = Run(args, arguments)
     run.execute()

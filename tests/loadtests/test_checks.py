@@ -9,7 +9,7 @@ import pytest
 from loadtests.checks import EnvelopeError, sse_events, stream_outcome, success_data
 from loadtests.locust_step import StepSpec, locust_command, read_stats, worker_command
 from loadtests.report import markdown_table
-from loadtests.run import _experiment_bounds, build_parser
+from loadtests.run import _experiment_bounds, _redacted, build_parser
 
 OK = json.dumps(
     {"status": "success", "data": [1, 2], "metadata": {"request_id": "req_" + "a" * 24}}
@@ -136,3 +136,9 @@ def test_markdown_table_shows_share_of_ideal() -> None:
     assert (
         "| sync | 100 | 400 | 0 | 40.0 | 100.0 | 40 | 40.0 | 2,500 | 2,600 | – | 5 | 20 |" in table
     )
+
+
+def test_the_summary_command_line_hides_the_api_key() -> None:
+    argv = ["--host", "http://h", "--api-key", "aip_secret", "--users", "5"]
+    assert _redacted(argv) == ["--host", "http://h", "--api-key", "***", "--users", "5"]
+    assert _redacted(["--api-key=aip_secret"]) == ["--api-key=***"]
