@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 from loadtests.checks import EnvelopeError, sse_events, stream_outcome, success_data
-from loadtests.locust_step import StepSpec, locust_command, read_stats, worker_command
+from loadtests.locust_step import (
+    GENERATOR_CPU_WARN_PCT,
+    Row,
+    StepResult,
+    StepSpec,
+    _cpu_warned,
+    locust_command,
+    read_stats,
+    worker_command,
+)
 from loadtests.report import markdown_table
 from loadtests.run import _experiment_bounds, _redacted, build_parser
 
@@ -142,3 +151,25 @@ def test_the_summary_command_line_hides_the_api_key() -> None:
     argv = ["--host", "http://h", "--api-key", "aip_secret", "--users", "5"]
     assert _redacted(argv) == ["--host", "http://h", "--api-key", "***", "--users", "5"]
     assert _redacted(["--api-key=aip_secret"]) == ["--api-key=***"]
+
+
+def _result(busiest: float, warned: bool) -> StepResult:
+    row = Row("Aggregated", "", 10, 0, 1.0, 1000, 1000, 1000, 1000, 1000)
+    return StepResult(
+        label="async_w1", users=10, duration_s=10, aggregated=row, rows=[],
+        generator_cpu_mean=busiest, generator_cpu_peak=busiest,
+        generator_busiest_process_mean=busiest, cpu={}, locust_cpu_warning=warned,
+        exit_code=0, csv_prefix="x", html="x.html", elapsed_s=12,
+    )  # fmt: skip
+
+
+def test_a_busy_generator_is_flagged_by_our_sampling_or_by_locust(tmp_path: Path) -> None:
+    assert not _result(40.0, warned=False).generator_bound
+    assert _result(GENERATOR_CPU_WARN_PCT + 1, warned=False).generator_bound
+    assert _result(40.0, warned=True).generator_bound
+    spec = StepSpec("mixed_w1", ["KnowledgeUser"], 50, 50, 5, "http://h", tmp_path, distributed=2)
+    assert not _cpu_warned(spec)
+    (tmp_path / "mixed_w1_u50.worker1.log").write_text(
+        "WARNING/locust.runners: CPU usage above 90%! This may constrain your throughput\n"
+    )
+    assert _cpu_warned(spec)
