@@ -21,7 +21,6 @@ Generators:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import multiprocessing as mp
 import os
 import shutil
@@ -31,12 +30,14 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 import orjson
 import psutil
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
+
+from benchmarks.loadgen import drive, free_port, pct  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,13 +49,6 @@ CHAT_BODY = {
     ],
     "max_tokens": 128,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def start_server(port: int, cpu: int | None) -> subprocess.Popen[bytes]:
@@ -99,87 +93,6 @@ def build_request(port: int, stream: bool) -> bytes:
 # -- the raw asyncio generator -----------------------------------------------------------
 
 
-@dataclass
-class _Budget:
-    remaining: int
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    done: int = 0
-
-
-class _Connection(asyncio.Protocol):
-    """One keep-alive connection: send, read one full response, repeat."""
-
-    def __init__(self, request: bytes, budget: _Budget, finished: asyncio.Future[None]) -> None:
-        self.request = request
-        self.budget = budget
-        self.finished = finished
-        self.buffer = bytearray()
-        self.sent_at = 0.0
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports implement asyncio.Transport without subclassing it.
-        self.transport = cast(asyncio.Transport, transport)
-        self._next()
-
-    def _next(self) -> None:
-        assert self.transport is not None
-        if self.budget.remaining <= 0:
-            self.transport.close()
-            if not self.finished.done():
-                self.finished.set_result(None)
-            return
-        self.budget.remaining -= 1
-        self.sent_at = time.perf_counter()
-        self.transport.write(self.request)
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = bytes(self.buffer[:end]).lower()
-            if b"transfer-encoding: chunked" in head:
-                tail = self.buffer.find(b"0\r\n\r\n", end)
-                if tail < 0:
-                    return
-                total = tail + 5
-            else:
-                at = head.find(b"content-length:")
-                length = int(
-                    head[at + 15 : head.index(b"\r\n", at) if b"\r\n" in head[at:] else None]
-                )
-                total = end + 4 + length
-                if len(self.buffer) < total:
-                    return
-            if not self.buffer.startswith(b"HTTP/1.1 200"):
-                self.budget.errors += 1
-            del self.buffer[:total]
-            self.budget.latencies.append(time.perf_counter() - self.sent_at)
-            self.budget.done += 1
-            self._next()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.finished.done():
-            self.finished.set_result(None)
-
-
-async def _drive(port: int, request: bytes, connections: int, count: int) -> _Budget:
-    loop = asyncio.get_running_loop()
-    budget = _Budget(count)
-    waits: list[asyncio.Future[None]] = []
-    for _ in range(connections):
-        finished: asyncio.Future[None] = loop.create_future()
-        await loop.create_connection(
-            lambda f=finished: _Connection(request, budget, f), "127.0.0.1", port
-        )
-        waits.append(finished)
-    await asyncio.gather(*waits)
-    return budget
-
-
 def _worker(
     port: int, request: bytes, connections: int, count: int, cpus: set[int], out: mp.Queue
 ) -> None:  # type: ignore[type-arg]
@@ -188,9 +101,10 @@ def _worker(
     import uvloop
 
     started = time.perf_counter()
-    budget = uvloop.run(_drive(port, request, connections, count))
+    result = uvloop.run(drive(port, request, connections, count))
     elapsed = time.perf_counter() - started
-    out.put((budget.done, budget.errors, elapsed, budget.latencies))
+    errors = sum(n for status, n in result.statuses.items() if status != 200)
+    out.put((result.done, errors, elapsed, result.latencies))
 
 
 def run_python(
@@ -274,11 +188,6 @@ class _RssSampler(threading.Thread):
 
 def mib(n: float) -> str:
     return f"{n / 2**20:.1f} MiB"
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def main() -> None:
