@@ -320,6 +320,37 @@ class Governor:
         if (isinstance(exc, AIServiceError) and exc.status_code >= 500) or code == "rate_limited":
             metrics.LLM_UPSTREAM_ERRORS.labels(ctx.service, model, code).inc()
 
+    async def _completed(
+        self,
+        ctx: RequestContext,
+        hold: Hold,
+        span: Any,
+        model: str,
+        operation: str,
+        started: float,
+        result: ChatResult,
+        ttft_s: float | None = None,
+    ) -> None:
+        """A chat call that finished: settle, account, metrics, close its span."""
+        usage = result.usage
+        await self._settle(ctx, hold, usage.total_tokens, result.cost_usd)
+        self._account(
+            ctx, result.model, usage.prompt_tokens, usage.completion_tokens, result.cost_usd
+        )
+        metrics.LLM_CALLS.labels(ctx.service, model, operation, "ok").inc()
+        metrics.LLM_LATENCY.labels(ctx.service, model, operation).observe(
+            time.perf_counter() - started
+        )
+        self.tracing.end_llm(
+            span,
+            response_model=result.model,
+            input_tokens=usage.prompt_tokens,
+            output_tokens=usage.completion_tokens,
+            finish_reason=result.finish_reason,
+            cost_usd=result.cost_usd,
+            ttft_s=ttft_s,
+        )
+
     async def chat(
         self,
         ctx: RequestContext,
@@ -348,23 +379,7 @@ class Governor:
             self._call_failed(ctx, model_name, "chat", exc)
             self.tracing.end_llm(span, error=exc)
             raise
-        usage = result.usage
-        await self._settle(ctx, hold, usage.total_tokens, result.cost_usd)
-        self._account(
-            ctx, result.model, usage.prompt_tokens, usage.completion_tokens, result.cost_usd
-        )
-        metrics.LLM_CALLS.labels(ctx.service, model_name, "chat", "ok").inc()
-        metrics.LLM_LATENCY.labels(ctx.service, model_name, "chat").observe(
-            time.perf_counter() - started
-        )
-        self.tracing.end_llm(
-            span,
-            response_model=result.model,
-            input_tokens=usage.prompt_tokens,
-            output_tokens=usage.completion_tokens,
-            finish_reason=result.finish_reason,
-            cost_usd=result.cost_usd,
-        )
+        await self._completed(ctx, hold, span, model_name, "chat", started, result)
         return result
 
     async def stream_chat(
@@ -406,27 +421,11 @@ class Governor:
                     metrics.LLM_TTFT.labels(ctx.service, model_name).observe(first_token)
                 if isinstance(event, StreamDone):
                     result = event.result
-                    usage = result.usage
                     if first_token is None and result.ttft_ms is not None:
                         first_token = result.ttft_ms / 1000
                         metrics.LLM_TTFT.labels(ctx.service, model_name).observe(first_token)
-                    await self._settle(ctx, hold, usage.total_tokens, result.cost_usd)
-                    self._account(
-                        ctx, result.model, usage.prompt_tokens, usage.completion_tokens,
-                        result.cost_usd,
-                    )  # fmt: skip
-                    metrics.LLM_CALLS.labels(ctx.service, model_name, "chat_stream", "ok").inc()
-                    metrics.LLM_LATENCY.labels(ctx.service, model_name, "chat_stream").observe(
-                        time.perf_counter() - started
-                    )
-                    self.tracing.end_llm(
-                        span,
-                        response_model=result.model,
-                        input_tokens=usage.prompt_tokens,
-                        output_tokens=usage.completion_tokens,
-                        finish_reason=result.finish_reason,
-                        cost_usd=result.cost_usd,
-                        ttft_s=first_token,
+                    await self._completed(
+                        ctx, hold, span, model_name, "chat_stream", started, result, first_token
                     )
                     span = None
                 yield event
