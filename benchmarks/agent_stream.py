@@ -15,61 +15,41 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import socket
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from ai_platform.config import Settings
 from ai_platform.db.engine import create_engine, create_sessionmaker
 from ai_platform.db.migrate import upgrade
 from ai_platform.gateway.app import create_app
-from ai_platform.governance.keys import DEFAULT_SCOPES
-from ai_platform.governance.tenants import create_client, issue_key
+from ai_platform.harness.serving import serve_in_background
+from ai_platform.harness.stats import percentile
+from ai_platform.harness.tenants import tenant_for
 from ai_platform.services.agent.demo import seed_customer_data
 
 QUESTION = "Where is my order ORD-1001?"
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def _tenant_key(settings: Settings) -> str:
+    tenant = await tenant_for(settings, "bench-agent", rpm=100_000, tpd=10**9)
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
-            client = await create_client(session, "bench-agent", rpm=100_000, tpd=10**9)
-            issued = await issue_key(
-                session,
-                settings.secret_key.get_secret_value(),
-                client.id,
-                scopes=list(DEFAULT_SCOPES),
-            )
-            await seed_customer_data(session, client.id)
+            await seed_customer_data(session, tenant.client_id)
             await session.commit()
-            return issued.plaintext
     finally:
         await engine.dispose()
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    return tenant.api_key
 
 
 def _row(name: str, values: list[float]) -> str:
     return (
         f"{name:<34} median {statistics.median(values) * 1000:8.1f} ms"
-        f"   p95 {_pct(values, 0.95) * 1000:8.1f} ms"
+        f"   p95 {percentile(values, 95) * 1000:8.1f} ms"
     )
 
 
@@ -110,38 +90,25 @@ async def main(args: argparse.Namespace) -> None:
         )
         await upgrade(settings.database_url)
         headers = {"X-API-Key": await _tenant_key(settings)}
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        server = _Server(
-            uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
-        )
-        task = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("uvicorn stopped during startup")
-            await asyncio.sleep(0.01)
-        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        try:
-            async with httpx.AsyncClient(base_url=base, timeout=60) as http:
-                json_total: list[float] = []
-                firsts: list[float] = []
-                tokens: list[float] = []
-                lasts: list[float] = []
-                for _ in range(args.turns):
-                    started = time.perf_counter()
-                    resp = await http.post(
-                        "/api/v1/agent/chat", json={"message": QUESTION}, headers=headers
-                    )
-                    resp.raise_for_status()
-                    json_total.append(time.perf_counter() - started)
-                    first, token, last = await _stream_once(http, headers)
-                    firsts.append(first)
-                    tokens.append(token)
-                    lasts.append(last)
-        finally:
-            server.should_exit = True
-            await task
+        async with (
+            serve_in_background(create_app(settings), lifespan="on") as base,
+            httpx.AsyncClient(base_url=base, timeout=60) as http,
+        ):
+            json_total: list[float] = []
+            firsts: list[float] = []
+            tokens: list[float] = []
+            lasts: list[float] = []
+            for _ in range(args.turns):
+                started = time.perf_counter()
+                resp = await http.post(
+                    "/api/v1/agent/chat", json={"message": QUESTION}, headers=headers
+                )
+                resp.raise_for_status()
+                json_total.append(time.perf_counter() - started)
+                first, token, last = await _stream_once(http, headers)
+                firsts.append(first)
+                tokens.append(token)
+                lasts.append(last)
     print(
         f"agent turn '{QUESTION}' (tool round + answer), simulator TTFT {args.ttft_ms:g} ms, "
         f"{args.tokens_per_s:g} tokens/s, {args.turns} turns each, sequential"

@@ -43,7 +43,7 @@ from benchmarks.loadgen import (  # noqa: E402
     build_request,
     drive,
     free_port,
-    pct,
+    percentile,
     prepare_tenant,
     start_platform,
     start_simulator,
@@ -156,7 +156,8 @@ def compare(
         b_status += statuses
     if set(b_status) != {200}:
         raise SystemExit(f"governed requests failed: {dict(b_status)}")
-    a50, a99, b50, b99 = pct(a_lat, 0.5), pct(a_lat, 0.99), pct(b_lat, 0.5), pct(b_lat, 0.99)
+    a50, a99 = percentile(a_lat, 50), percentile(a_lat, 99)
+    b50, b99 = percentile(b_lat, 50), percentile(b_lat, 99)
     print(
         f"{concurrency:>4} | {ms(a50)} {ms(a99)} {len(a_lat) / a_time:8.0f} | "
         f"{ms(b50)} {ms(b99)} {len(b_lat) / b_time:8.0f} | {ms(b50 - a50)} {ms(b99 - a99)} | "

@@ -44,6 +44,7 @@ from ai_platform.db.engine import create_engine, create_sessionmaker  # noqa: E4
 from ai_platform.db.migrate import upgrade  # noqa: E402
 from ai_platform.gateway.app import create_app  # noqa: E402
 from ai_platform.governance.tenants import create_client, issue_key  # noqa: E402
+from ai_platform.harness.stats import percentile  # noqa: E402
 from ai_platform.services.knowledge.demo import corpus  # noqa: E402
 from ai_platform.services.knowledge.ranking import (  # noqa: E402
     pack_vector,
@@ -82,11 +83,6 @@ async def tenant_key(settings: Settings) -> str:
             return issued.plaintext
     finally:
         await engine.dispose()
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def run(url: str, label: str) -> None:
@@ -161,7 +157,8 @@ async def evaluate(
     print(
         f"{mode:9} {hit1 / n:6.3f} {recall5 / n:6.3f} {mrr / n:6.3f} "
         f"{facts_found / facts_total:6.3f} {cited_ok / n:6.3f} "
-        f"{idk}/{unanswerable:<3} {statistics.median(latencies):7.1f} {pct(latencies, 0.95):7.1f}"
+        f"{idk}/{unanswerable:<3} {statistics.median(latencies):7.1f} "
+        f"{percentile(latencies, 95):7.1f}"
     )
 
 

@@ -20,16 +20,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import statistics
-import subprocess
-import sys
 import time
 
 import httpx
 import openai
 
 from ai_platform.config import Settings
+from ai_platform.harness.processes import simulator_process
+from ai_platform.harness.stats import percentile
 from ai_platform.llm.client import LLMClient
 from ai_platform.llm.pricing import PriceTable
 from ai_platform.llm.tokens import estimate_messages_tokens
@@ -128,24 +127,6 @@ async def part_in_process(calls: int) -> None:
     print(f"  PriceTable.cost_usd       {cost_us:6.2f} us (dated name, prefix resolution)")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wait_ready(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(200):
-            try:
-                if (await client.get(url + "/models")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError("the simulator did not start")
-
-
 async def _drive(client: LLMClient, total: int, concurrency: int) -> tuple[float, float, float]:
     latencies: list[float] = []
     remaining = total
@@ -161,14 +142,10 @@ async def _drive(client: LLMClient, total: int, concurrency: int) -> tuple[float
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - start
-    latencies.sort()
-    p50 = latencies[len(latencies) // 2]
-    p95 = latencies[int(len(latencies) * 0.95) - 1]
-    return total / elapsed, p50, p95
+    return total / elapsed, percentile(latencies, 50), percentile(latencies, 95)
 
 
 async def part_http(base_url: str, requests: int, levels: list[int]) -> None:
-    await _wait_ready(base_url)
     print(f"\nreal HTTP to the simulator in its own process, {requests} requests per cell:")
     print(f"  {'transport':<9} {'conc':>5} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
     for backend in ("httpx", "aiohttp"):
@@ -190,16 +167,9 @@ def main() -> None:
     asyncio.run(part_in_process(args.calls))
     if args.skip_http:
         return
-    port = _free_port()
-    command = [sys.executable, "-m", "ai_platform.llm.simulator", "--port", str(port)]
-    command += ["--ttft-ms", "0", "--tokens-per-s", "0", "--jitter", "0", "--log-level", "warning"]
-    server = subprocess.Popen(command)
-    try:
-        levels = [int(x) for x in args.levels.split(",")]
-        asyncio.run(part_http(f"http://127.0.0.1:{port}/v1", args.http_requests, levels))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    levels = [int(x) for x in args.levels.split(",")]
+    with simulator_process() as simulator:
+        asyncio.run(part_http(f"{simulator.url}/v1", args.http_requests, levels))
 
 
 if __name__ == "__main__":

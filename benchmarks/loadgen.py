@@ -9,25 +9,30 @@ chunked body's last chunk). Much cheaper per request than httpx or aiohttp, so o
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import orjson
 
-ROOT = Path(__file__).resolve().parents[1]
+from ai_platform.harness.ports import free_port
+from ai_platform.harness.processes import ROOT, ServerProcess, child_env, simulator_process
+from ai_platform.harness.stats import percentile
+from ai_platform.harness.tenants import create_tenant
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = [
+    "ROOT",
+    "build_request",
+    "drive",
+    "free_port",
+    "percentile",
+    "platform_env",
+    "prepare_tenant",
+    "start_platform",
+    "start_simulator",
+    "stop",
+]
 
 
 def build_request(
@@ -134,54 +139,17 @@ async def drive(port: int, request: bytes, connections: int, count: int) -> Resu
     return result
 
 
-def pct(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
 def platform_env(**overrides: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SIMULATOR_", "LLM_", "REDIS_", "DATABASE_", "PROMETHEUS_"))
-    }
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT / "platform"), str(ROOT), env.get("PYTHONPATH", "")]
-    )
-    env.update(overrides)
-    return env
-
-
-def wait_for_health(proc: subprocess.Popen[bytes], port: int, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server on port {port} exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
-                sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-                if sock.recv(64).startswith(b"HTTP/1.1 200"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    proc.kill()
-    raise SystemExit(f"server on port {port} did not start within {timeout_s} s")
+    """The environment of a benchmark's platform: only ``overrides`` configure it."""
+    return child_env(overrides, clean=True)
 
 
 def start_simulator(
     port: int, cpus: set[int] | None = None, *, ttft_ms: float = 0, tokens_per_s: float = 0
-) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable, "-m", "ai_platform.llm.simulator", "--host", "127.0.0.1",
-        "--port", str(port), "--ttft-ms", str(ttft_ms), "--tokens-per-s", str(tokens_per_s),
-        "--jitter", "0", "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=platform_env())
-    if cpus:
-        os.sched_setaffinity(proc.pid, cpus)
-    wait_for_health(proc, port)
-    return proc
+) -> ServerProcess:
+    return simulator_process(
+        port=port, cpus=cpus, ttft_ms=ttft_ms, tokens_per_s=tokens_per_s
+    ).start()
 
 
 def start_platform(
@@ -190,28 +158,21 @@ def start_platform(
     *,
     workers: int = 1,
     cpus: set[int] | None = None,
-) -> subprocess.Popen[bytes]:
+) -> ServerProcess:
     """``benchmarks.governed_app`` under uvicorn (uvloop, httptools, no access log)."""
     cmd = [
         sys.executable, "-m", "uvicorn", "benchmarks.governed_app:create", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=platform_env(**env), cwd=ROOT)
-    if cpus:
-        os.sched_setaffinity(proc.pid, cpus)
-    wait_for_health(proc, port, timeout_s=60)
-    return proc
+    server = ServerProcess(
+        "governed app", cmd, port=port, env=env, clean_env=True, cpus=cpus
+    )
+    return server.start()
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def stop(server: ServerProcess) -> None:
+    server.stop(timeout_s=30)
 
 
 async def prepare_tenant(
@@ -223,21 +184,10 @@ async def prepare_tenant(
     budget_usd: float | None = None,
 ) -> tuple[str, str]:
     """Migrate the database and create a client with one key: (client_id, key)."""
-    import uuid
-
-    from ai_platform.db.engine import create_engine, create_sessionmaker
     from ai_platform.db.migrate import upgrade
-    from ai_platform.governance.tenants import create_client, issue_key
 
     await upgrade(database_url)
-    engine = create_engine(database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            client = await create_client(
-                session, f"bench-{uuid.uuid4().hex[:8]}", rpm=rpm, tpd=tpd, budget_usd=budget_usd
-            )
-            issued = await issue_key(session, secret, client.id)
-            await session.commit()
-            return client.id, issued.plaintext
-    finally:
-        await engine.dispose()
+    tenant = await create_tenant(
+        database_url, secret, rpm=rpm, tpd=tpd, budget_usd=budget_usd, prefix="bench"
+    )
+    return tenant.client_id, tenant.api_key

@@ -37,7 +37,7 @@ import psutil
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
 
-from benchmarks.loadgen import drive, free_port, pct  # noqa: E402
+from benchmarks.loadgen import drive, free_port, percentile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -228,8 +228,8 @@ def main() -> None:
                 port, request, args.requests, args.connections, args.processes, client_cpus
             )
             extra = (
-                f"latency p50 {pct(latencies, 0.5) * 1000:.2f} ms, "
-                f"p99 {pct(latencies, 0.99) * 1000:.2f} ms"
+                f"latency p50 {percentile(latencies, 50) * 1000:.2f} ms, "
+                f"p99 {percentile(latencies, 99) * 1000:.2f} ms"
             )
         else:
             if shutil.which("wrk") is None:

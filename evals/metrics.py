@@ -13,6 +13,8 @@ import math
 import re
 from collections.abc import Collection, Iterable, Sequence
 
+from ai_platform.harness.stats import mean, percentile
+
 __all__ = [
     "classification",
     "dedupe",
@@ -132,23 +134,3 @@ def classification(tp: int, fp: int, tn: int, fn: int) -> dict[str, float]:
         "false_positive_rate": ratio(fp, fp + tn),
         "accuracy": ratio(tp + tn, tp + fp + tn + fn),
     }
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0-100), linear between closest ranks (numpy's default)."""
-    if not values:
-        raise ValueError("percentile of no values")
-    if not 0 <= q <= 100:
-        raise ValueError("q must be within 0..100")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = math.ceil(position)
-    if low == high:
-        return float(ordered[low])
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def mean(values: Iterable[float]) -> float | None:
-    items = list(values)
-    return sum(items) / len(items) if items else None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ai_platform.harness.tables import markdown_table
 from evals.charts import draw_all
 from evals.compare import Delta
 from evals.results import CaseResult
@@ -113,10 +114,7 @@ def price_rows(summary: dict[str, Any]) -> tuple[Row, list[Row]]:
 
 
 def _md_table(head: Row, rows: list[Row]) -> str:
-    def line(cells: Row) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-    return "\n".join([line(head), "| " + " | ".join("---" for _ in head) + " |", *map(line, rows)])
+    return markdown_table(head, rows).rstrip("\n")
 
 
 def _intro(summary: dict[str, Any]) -> list[str]:

@@ -115,33 +115,32 @@ async def platform_target(options: RunOptions) -> AsyncIterator[Target]:
         overrides["llm_provider"] = options.provider
     if options.llm_base_url:
         overrides["llm_base_url"] = options.llm_base_url
-    started = await start_platform(**overrides)
-    settings = started.settings
-    client = EvalClient(
-        started.base_url,
-        started.api_key,
-        header=settings.api_key_header,
-        timeout_s=options.timeout_s,
-    )
-    try:
-        yield Target(
-            client,
-            {
-                "mode": "in-process",
-                "base_url": started.base_url,
-                "provider": settings.llm_provider,
-                "embedded_simulator": settings.embedded_simulator,
-                "llm_base_url": settings.llm_base_url,
-                "default_model": settings.default_model,
-                "vision_model": settings.vision_model,
-                "embedding_model": settings.embedding_model,
-                "database": "sqlite (temporary)",
-            },
-            settings.price_table_path,
+    async with start_platform(**overrides) as started:
+        settings = started.settings
+        client = EvalClient(
+            started.base_url,
+            started.api_key,
+            header=settings.api_key_header,
+            timeout_s=options.timeout_s,
         )
-    finally:
-        await client.aclose()
-        await asyncio.to_thread(started.stop)
+        try:
+            yield Target(
+                client,
+                {
+                    "mode": "in-process",
+                    "base_url": started.base_url,
+                    "provider": settings.llm_provider,
+                    "embedded_simulator": settings.embedded_simulator,
+                    "llm_base_url": settings.llm_base_url,
+                    "default_model": settings.default_model,
+                    "vision_model": settings.vision_model,
+                    "embedding_model": settings.embedding_model,
+                    "database": "sqlite (temporary)",
+                },
+                settings.price_table_path,
+            )
+        finally:
+            await client.aclose()
 
 
 async def warm_up(client: EvalClient, suites: list[Suite]) -> None:

@@ -1,6 +1,7 @@
 """The platform under evaluation, started in this process: migrated SQLite in a
 temporary directory, the demo tenant seeded, an eval tenant with high limits and an
-admin key, and a real uvicorn server in a background thread on an ephemeral port.
+admin key, and a real uvicorn server in a background thread on an ephemeral port
+(``ai_platform.harness.serving``).
 
 A real server (rather than httpx's in-process transport) so that latencies include
 the HTTP stack, and the server's event loop is not the one the eval client runs on.
@@ -10,23 +11,17 @@ limiter: at the default 60 requests a minute most cases would come back as 429.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import shutil
-import socket
 import tempfile
-import threading
-import time
-from collections.abc import Generator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from ai_platform.config import Settings
-from ai_platform.core.net import listening_socket
+from ai_platform.harness.serving import serve_in_background
 
 EVAL_CLIENT = "evals"
 HIGH_RPM = 100_000
@@ -43,27 +38,6 @@ class StartedPlatform:
     client_id: str
     settings: Settings
     data_dir: Path
-    _server: uvicorn.Server = field(repr=False)
-    _thread: threading.Thread = field(repr=False)
-    _sock: socket.socket = field(repr=False)
-    _owns_dir: bool = True
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(15)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(5)
-        self._sock.close()
-        if self._owns_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-
-
-class _ThreadServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        # The main thread keeps Ctrl-C; a server in a thread must not take the signal.
-        yield
 
 
 def eval_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -119,71 +93,36 @@ async def prepare_database(settings: Settings) -> tuple[str, str]:
         await engine.dispose()
 
 
+@contextlib.asynccontextmanager
 async def start_platform(
     *, data_dir: Path | None = None, startup_timeout_s: float = 60.0, **overrides: Any
-) -> StartedPlatform:
-    """Start the platform; ``overrides`` are ``Settings`` fields (None values ignored)."""
+) -> AsyncIterator[StartedPlatform]:
+    """The platform served for the run; ``overrides`` are ``Settings`` fields (None
+    values ignored). Stopped, and its temporary directory removed, when the block exits.
+    """
     from ai_platform.gateway.app import create_app
 
-    owns_dir = data_dir is None
-    directory = (
-        Path(tempfile.mkdtemp(prefix="ai-platform-evals-")) if data_dir is None else data_dir
-    )
-    try:
-        settings = eval_settings(directory, **overrides)
+    async with contextlib.AsyncExitStack() as stack:
+        if data_dir is None:
+            data_dir = Path(tempfile.mkdtemp(prefix="ai-platform-evals-"))
+            stack.callback(shutil.rmtree, data_dir, ignore_errors=True)
+        settings = eval_settings(data_dir, **overrides)
         client_id, api_key = await prepare_database(settings)
-        app = create_app(settings)
-        host = "127.0.0.1"
-        # IPPROTO_TCP explicitly: asyncio then sets TCP_NODELAY on accepted connections,
-        # so small responses are not held back by Nagle's algorithm and delayed ACKs.
-        sock = listening_socket(host)
-        config = uvicorn.Config(
-            app,
-            lifespan="on",
-            access_log=False,
-            log_config=None,
-            log_level="warning",
-            server_header=False,
-            timeout_graceful_shutdown=5,
+        # Its own loop in a thread: the eval client's loop does not slow the server.
+        base_url = await stack.enter_async_context(
+            serve_in_background(
+                create_app(settings),
+                in_thread=True,
+                lifespan="on",
+                startup_timeout_s=startup_timeout_s,
+            )
         )
-        server = _ThreadServer(config)
-        failure: list[BaseException] = []
-
-        def serve() -> None:
-            try:
-                with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-                    runner.run(server.serve(sockets=[sock]))
-            except BaseException as exc:  # reported by the waiting caller
-                failure.append(exc)
-
-        port = sock.getsockname()[1]
-        thread = threading.Thread(target=serve, name=f"evals-platform-{port}", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + startup_timeout_s
-        while not server.started:
-            if not thread.is_alive():
-                sock.close()
-                raise RuntimeError("the platform stopped during startup") from (
-                    failure[0] if failure else None
-                )
-            if time.monotonic() > deadline:
-                server.should_exit = True
-                raise TimeoutError(f"the platform did not start within {startup_timeout_s} s")
-            await asyncio.sleep(0.01)
         # The app configures logging at startup; the evals report errors themselves.
         logging.getLogger("ai_platform").setLevel(logging.ERROR)
-        return StartedPlatform(
-            base_url=f"http://{host}:{port}",
+        yield StartedPlatform(
+            base_url=base_url,
             api_key=api_key,
             client_id=client_id,
             settings=settings,
-            data_dir=directory,
-            _server=server,
-            _thread=thread,
-            _sock=sock,
-            _owns_dir=owns_dir,
+            data_dir=data_dir,
         )
-    except BaseException:
-        if owns_dir:
-            shutil.rmtree(directory, ignore_errors=True)
-        raise

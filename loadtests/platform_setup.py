@@ -21,7 +21,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from loadtests.processes import ROOT, Server, child_env, free_port, simulator_server
+from ai_platform.harness.tenants import Tenant
+from loadtests.processes import ROOT, ServerProcess, child_env, free_port, simulator_server
 
 HIGH_LIMITS = ("--rpm", "1000000", "--tpd", "1000000000", "--budget-usd", "1000000")
 
@@ -67,12 +68,6 @@ async def _seed(database_url: str, data_dir: str, client_id: str) -> list[str]:
         await engine.dispose()
 
 
-@dataclass
-class Tenant:
-    client_id: str
-    api_key: str
-
-
 class PlatformUnderTest:
     """Migrate, create the load-test tenant, start the platform (and maybe a simulator).
 
@@ -86,8 +81,8 @@ class PlatformUnderTest:
         self.database_url = (
             self.options.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'load.db'}"
         )
-        self.simulator: Server | None = None
-        self.server: Server | None = None
+        self.simulator: ServerProcess | None = None
+        self.server: ServerProcess | None = None
         self.tenant: Tenant | None = None
 
     @property
@@ -138,13 +133,15 @@ class PlatformUnderTest:
             client = _cli(["clients", "create", name, *HIGH_LIMITS, "--json"], env)
             key = _cli(["keys", "create", "--client", client["id"], "--admin", "--json"], env)
             asyncio.run(_seed(self.database_url, str(self.data_dir), client["id"]))
-            self.tenant = Tenant(client_id=client["id"], api_key=key["key"])
+            self.tenant = Tenant(
+                client_id=client["id"], name=name, api_key=key["key"], key_id=key["id"]
+            )
             port = free_port()
             command = [
                 sys.executable, "-m", "ai_platform.cli", "serve",
                 "--host", "127.0.0.1", "--port", str(port), "--workers", str(self.options.workers),
             ]  # fmt: skip
-            self.server = Server(
+            self.server = ServerProcess(
                 "platform",
                 command,
                 port=port,

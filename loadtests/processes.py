@@ -2,138 +2,34 @@
 
 Every server is its own process (never a thread of the load generator), so the
 generator's CPU, the server's and the simulator's can be told apart with psutil.
+Starting, health-waiting and stopping them is ``ai_platform.harness.processes``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 import psutil  # type: ignore[import-untyped]
 
-ROOT = Path(__file__).resolve().parents[1]
+from ai_platform.harness.ports import free_port
+from ai_platform.harness.processes import ROOT, ServerProcess, child_env, simulator_process
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child: the repository importable, output unbuffered."""
-    env = dict(os.environ)
-    paths = [str(ROOT), str(ROOT / "platform")]
-    if env.get("PYTHONPATH"):
-        paths.append(env["PYTHONPATH"])
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra or {})
-    return env
-
-
-class Server:
-    """A server process started for the run, stopped (SIGINT, then SIGKILL) on exit."""
-
-    def __init__(
-        self,
-        name: str,
-        command: Sequence[str],
-        *,
-        port: int,
-        env: Mapping[str, str] | None = None,
-        health_path: str = "/health",
-        log_path: Path | None = None,
-        startup_timeout_s: float = 60.0,
-    ) -> None:
-        self.name = name
-        self.command = list(command)
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.health_path = health_path
-        self.log_path = log_path
-        self.startup_timeout_s = startup_timeout_s
-        self._env = child_env(env)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Server:
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        try:
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=ROOT,
-                env=self._env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own group: stopping it stops uvicorn's workers
-            )
-        finally:
-            if log is not subprocess.DEVNULL:
-                log.close()  # type: ignore[union-attr]
-        self._wait_healthy()
-        return self
-
-    def _wait_healthy(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with {self.process.returncode} during startup"
-                    + (f"; see {self.log_path}" if self.log_path else "")
-                )
-            try:
-                with urllib.request.urlopen(self.url + self.health_path, timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise TimeoutError(f"{self.name} did not answer {self.health_path} in time")
-
-    @property
-    def pid(self) -> int:
-        if self.process is None:
-            raise RuntimeError(f"{self.name} is not running")
-        return self.process.pid
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-
-    def __enter__(self) -> Server:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+__all__ = [
+    "ROOT",
+    "CpuSampler",
+    "CpuSeries",
+    "ServerProcess",
+    "child_env",
+    "experiment_server",
+    "free_port",
+    "process_tree",
+    "simulator_server",
+]
 
 
 def simulator_server(
@@ -142,17 +38,11 @@ def simulator_server(
     tokens_per_s: float = 0.0,
     jitter: float = 0.0,
     log_path: Path | None = None,
-) -> Server:
+) -> ServerProcess:
     """``ai-platform simulator`` as its own server (a stand-in for a provider, not a model)."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "ai_platform.cli", "simulator",
-        "--port", str(port),
-        "--ttft-ms", str(ttft_ms),
-        "--tokens-per-s", str(tokens_per_s),
-        "--jitter", str(jitter),
-    ]  # fmt: skip
-    return Server("simulator", command, port=port, log_path=log_path)
+    return simulator_process(
+        ttft_ms=ttft_ms, tokens_per_s=tokens_per_s, jitter=jitter, log_path=log_path
+    )
 
 
 def experiment_server(
@@ -163,7 +53,7 @@ def experiment_server(
     http: str = "httpx",
     thread_tokens: int | None = None,
     log_path: Path | None = None,
-) -> Server:
+) -> ServerProcess:
     """The experiment app under uvicorn (uvloop, httptools, no access log)."""
     port = free_port()
     env = {
@@ -181,7 +71,7 @@ def experiment_server(
         # A blocked loop may hold hundreds of queued requests; do not drain them at exit.
         "--timeout-graceful-shutdown", "1",
     ]  # fmt: skip
-    return Server("experiment app", command, port=port, env=env, log_path=log_path)
+    return ServerProcess("experiment app", command, port=port, env=env, log_path=log_path)
 
 
 def process_tree(pid: int) -> list[psutil.Process]:

@@ -20,51 +20,41 @@ matplotlib.use("Agg")  # files only; no display on a server or in CI
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
+from ai_platform.harness.tables import fmt_number
+from ai_platform.harness.tables import markdown_table as markdown_table_of
 from loadtests.scenarios import SCENARIOS
 
 PERCENTILES = (("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99"))
 
 
-def _fmt(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
 def markdown_table(steps: Sequence[dict[str, Any]]) -> str:
     """One line per step: the numbers the README quotes."""
-    head = (
-        "| series | users | requests | failures | req/s | ideal req/s | % of ideal "
-        "| style limit req/s | p50 ms | p95 ms | p99 ms | generator CPU % | server CPU % |"
-    )
-    lines = [head, "| " + " | ".join("---" for _ in range(13)) + " |"]
+    head = [
+        "series", "users", "requests", "failures", "req/s", "ideal req/s", "% of ideal",
+        "style limit req/s", "p50 ms", "p95 ms", "p99 ms", "generator CPU %", "server CPU %",
+    ]  # fmt: skip
+    rows = []
     for step in steps:
         ideal = step.get("ideal_rps")
         share = 100 * step["rps"] / ideal if ideal else None
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    str(step["series"]),
-                    _fmt(step["users"]),
-                    _fmt(step["requests"]),
-                    _fmt(step["failures"]),
-                    _fmt(step["rps"]),
-                    _fmt(ideal),
-                    _fmt(share, 0) if share is not None else "–",
-                    _fmt(step.get("bound_rps")),
-                    _fmt(step["p50_ms"], 0),
-                    _fmt(step["p95_ms"], 0),
-                    _fmt(step["p99_ms"], 0),
-                    _fmt(step["generator_cpu_mean"], 0),
-                    _fmt(step.get("server_cpu_mean"), 0),
-                ]
-            )
-            + " |"
+        rows.append(
+            [
+                str(step["series"]),
+                fmt_number(step["users"]),
+                fmt_number(step["requests"]),
+                fmt_number(step["failures"]),
+                fmt_number(step["rps"]),
+                fmt_number(ideal),
+                fmt_number(share, 0),
+                fmt_number(step.get("bound_rps")),
+                fmt_number(step["p50_ms"], 0),
+                fmt_number(step["p95_ms"], 0),
+                fmt_number(step["p99_ms"], 0),
+                fmt_number(step["generator_cpu_mean"], 0),
+                fmt_number(step.get("server_cpu_mean"), 0),
+            ]
         )
-    return "\n".join(lines) + "\n"
+    return markdown_table_of(head, rows)
 
 
 def _series(steps: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

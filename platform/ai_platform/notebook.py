@@ -1,5 +1,7 @@
 """Small helpers the lessons in ``notebooks/`` share: a running platform, a tenant with
 an API key, a real uvicorn server in the background, a stopwatch, stable printing.
+Servers and tenants come from ``ai_platform.harness``, the harness the tests, load
+tests, evals and benchmarks use too.
 
 The platform in a notebook (data in a temporary directory, removed on close)::
 
@@ -42,7 +44,7 @@ Timing and printing::
 
     with stopwatch() as sw:
         await work()
-    assert sw.seconds < 1.0
+    print(f"{sw.ms:.0f} ms")      # a measured number: mark the cell NBVAL_IGNORE_OUTPUT
 
     show(response, headers=["x-request-id"])   # ids, times and timestamps are masked
                                                # by notebooks/sanitize.cfg under nbval
@@ -53,28 +55,23 @@ loop is already running).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import math
 import shutil
-import socket
 import tempfile
-import threading
 import time
-import uuid
-from collections.abc import AsyncIterator, Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import uvicorn
-from starlette.types import ASGIApp
 
 from ai_platform.config import Settings
-from ai_platform.core.net import listening_socket
+from ai_platform.harness.serving import serve_in_background
+from ai_platform.harness.tenants import Tenant
+from ai_platform.harness.tenants import create_tenant as harness_create_tenant
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
@@ -96,118 +93,6 @@ __all__ = [
 IN_PROCESS_BASE_URL = "http://platform"
 
 
-# -- a real server ------------------------------------------------------------------------
-
-
-class _BackgroundServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        # The kernel owns SIGINT (interrupt); a server started from a cell must not take it.
-        yield
-
-
-def _bind_ephemeral(host: str, port: int) -> socket.socket:
-    return listening_socket(host, port)
-
-
-@contextlib.asynccontextmanager
-async def serve_in_background(
-    app: ASGIApp,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    in_thread: bool = False,
-    lifespan: str = "auto",
-    log_level: str = "warning",
-    startup_timeout_s: float = 30.0,
-    shutdown_timeout_s: float = 5.0,
-    **config: Any,
-) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on ``host`` and an ephemeral port; yield its base URL.
-
-    By default the server is a task on the running loop (the notebook's). With
-    ``in_thread=True`` it runs on its own loop (uvloop when installed) in a daemon
-    thread. ``lifespan="auto"`` runs the app's lifespan if it has one; extra keyword
-    arguments go to ``uvicorn.Config`` (``http="httptools"``, ``limit_concurrency=...``).
-    The server is stopped (gracefully, then forced) when the block exits.
-    """
-    sock = _bind_ephemeral(host, port)
-    bound_port = sock.getsockname()[1]
-    settings = uvicorn.Config(
-        app,
-        lifespan=lifespan,  # type: ignore[arg-type]
-        access_log=False,
-        log_config=None,
-        log_level=log_level,
-        server_header=False,
-        timeout_graceful_shutdown=max(1, math.ceil(shutdown_timeout_s)),
-        **config,
-    )
-    server = _BackgroundServer(settings)
-    failure: list[BaseException] = []
-
-    async def serve() -> None:
-        try:
-            await server.serve(sockets=[sock])
-        except SystemExit as exc:
-            # uvicorn exits the process when the app's lifespan fails to start; here that
-            # would take the kernel (or the thread's loop) down with it.
-            raise RuntimeError(f"uvicorn exited with status {exc.code}") from None
-
-    if in_thread:
-
-        def run() -> None:
-            try:
-                with asyncio.Runner(loop_factory=settings.get_loop_factory()) as runner:
-                    runner.run(serve())
-            except BaseException as exc:  # reported to the caller, not to the thread hook
-                failure.append(exc)
-
-        thread = threading.Thread(target=run, name=f"uvicorn-{bound_port}", daemon=True)
-        thread.start()
-
-        def stopped() -> bool:
-            return not thread.is_alive()
-
-    else:
-        task = asyncio.create_task(serve(), name=f"uvicorn-{bound_port}")
-
-        def stopped() -> bool:
-            return task.done()
-
-    try:
-        deadline = time.monotonic() + startup_timeout_s
-        while not server.started:
-            if stopped():
-                if not in_thread and task.exception() is not None:
-                    failure.append(task.exception())  # type: ignore[arg-type]
-                raise RuntimeError("the server stopped during startup") from (
-                    failure[0] if failure else None
-                )
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the server did not start within {startup_timeout_s}s")
-            await asyncio.sleep(0.005)
-        yield f"http://{host}:{bound_port}"
-    finally:
-        server.should_exit = True
-        if in_thread:
-            await asyncio.to_thread(thread.join, shutdown_timeout_s + 3)
-            if thread.is_alive():
-                server.force_exit = True
-                await asyncio.to_thread(thread.join, 5)
-        else:
-            try:
-                await asyncio.wait_for(asyncio.shield(task), timeout=shutdown_timeout_s + 3)
-            except TimeoutError:
-                server.force_exit = True
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            except Exception:
-                pass  # a failed startup was raised above; a shutdown error leaves nothing open
-        sock.close()
-
-
 # -- the platform -------------------------------------------------------------------------
 
 
@@ -227,21 +112,6 @@ def notebook_settings(data_dir: str | Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-@dataclass(frozen=True, slots=True)
-class Tenant:
-    """A client of the platform and the plaintext of one of its API keys."""
-
-    client_id: str
-    name: str
-    api_key: str
-    key_id: str
-    header: str = "X-API-Key"
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {self.header: self.api_key}
-
-
 async def create_tenant(
     settings: Settings,
     name: str | None = None,
@@ -255,31 +125,17 @@ async def create_tenant(
 
     Limits left as None fall back to the settings' defaults (``DEFAULT_RPM`` ...).
     """
-    # Imported here so that lessons needing only a server or a stopwatch do not load
-    # the whole gateway.
-    from ai_platform.db.engine import create_engine, create_sessionmaker
-    from ai_platform.governance.keys import ADMIN_SCOPE, DEFAULT_SCOPES
-    from ai_platform.governance.tenants import create_client, issue_key
-
-    name = name or f"notebook-{uuid.uuid4().hex[:8]}"
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            client = await create_client(session, name, rpm=rpm, tpd=tpd, budget_usd=budget_usd)
-            scopes = [*DEFAULT_SCOPES, *([ADMIN_SCOPE] if admin else [])]
-            issued = await issue_key(
-                session, settings.secret_key.get_secret_value(), client.id, scopes=scopes
-            )
-            await session.commit()
-            return Tenant(
-                client_id=client.id,
-                name=name,
-                api_key=issued.plaintext,
-                key_id=issued.key.id,
-                header=settings.api_key_header,
-            )
-    finally:
-        await engine.dispose()
+    return await harness_create_tenant(
+        settings.database_url,
+        settings.secret_key.get_secret_value(),
+        name,
+        admin=admin,
+        rpm=rpm,
+        tpd=tpd,
+        budget_usd=budget_usd,
+        header=settings.api_key_header,
+        prefix="notebook",
+    )
 
 
 @dataclass
