@@ -31,7 +31,7 @@ from typing import Any
 from loadtests.experiment_app import STYLES
 from loadtests.keys import api_key as default_api_key
 from loadtests.locust_step import GENERATOR_CPU_WARN_PCT, StepResult, StepSpec, run_step
-from loadtests.processes import ROOT, Server, experiment_server, simulator_server
+from loadtests.processes import ROOT, ServerProcess, experiment_server, simulator_server
 from loadtests.report import draw_charts, markdown_table, write_summary
 from loadtests.scenarios import SCENARIOS, STYLE_USERS, Scenario
 
@@ -277,7 +277,7 @@ class Run:
         latency_s = latency_ms / 1000
         tokens = args.thread_tokens or ANYIO_DEFAULT_THREADS
         with contextlib.ExitStack() as stack:
-            simulator: Server | None = None
+            simulator: ServerProcess | None = None
             if args.host is None and args.llm == "simulator":
                 simulator = stack.enter_context(
                     simulator_server(ttft_ms=latency_ms, log_path=self.out_dir / "simulator.log")
@@ -319,7 +319,7 @@ class Run:
 
     @contextlib.contextmanager
     def _experiment_target(
-        self, simulator: Server | None, latency_ms: float, workers: int
+        self, simulator: ServerProcess | None, latency_ms: float, workers: int
     ) -> Iterator[tuple[str, dict[str, list[int]]]]:
         """A fresh app per step: a blocked app still holds the previous step's queue."""
         if self.args.host is not None:
