@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_platform.config import Settings
-from ai_platform.db.engine import create_engine, create_sessionmaker
-from ai_platform.governance.keys import ADMIN_SCOPE, DEFAULT_SCOPES
-from ai_platform.governance.tenants import create_client, issue_key
+from ai_platform.harness.tenants import Tenant, tenant_for
+
+__all__ = ["PG_ADMIN_URL", "REDIS_URL", "Tenant", "make_settings", "make_tenant", "running_app"]
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -51,17 +48,6 @@ async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-@dataclass
-class Tenant:
-    client_id: str
-    key: str
-    key_id: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"X-API-Key": self.key}
-
-
 async def make_tenant(
     settings: Settings,
     *,
@@ -70,29 +56,6 @@ async def make_tenant(
     tpd: int | None = None,
     budget_usd: float | None = None,
 ) -> Tenant:
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            tenant = await _make(session, settings, admin, rpm, tpd, budget_usd)
-            await session.commit()
-            return tenant
-    finally:
-        await engine.dispose()
-
-
-async def _make(
-    session: AsyncSession,
-    settings: Settings,
-    admin: bool,
-    rpm: int | None,
-    tpd: int | None,
-    budget_usd: float | None,
-) -> Tenant:
-    client = await create_client(
-        session, f"tenant-{uuid.uuid4().hex[:10]}", rpm=rpm, tpd=tpd, budget_usd=budget_usd
-    )
-    scopes = [*DEFAULT_SCOPES, *([ADMIN_SCOPE] if admin else [])]
-    issued = await issue_key(
-        session, settings.secret_key.get_secret_value(), client.id, scopes=scopes
-    )
-    return Tenant(client_id=client.id, key=issued.plaintext, key_id=issued.key.id)
+    """A client with one committed API key, made by the harness (``tenant.key``,
+    ``tenant.headers``)."""
+    return await tenant_for(settings, admin=admin, rpm=rpm, tpd=tpd, budget_usd=budget_usd)

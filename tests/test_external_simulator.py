@@ -3,10 +3,6 @@ the same app, the same services, a different process answering over HTTP."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,38 +11,17 @@ import pytest
 
 from ai_platform.config import Settings
 from ai_platform.gateway.app import create_app
+from ai_platform.harness.ports import free_port
+from ai_platform.harness.processes import simulator_process
 from tests.support import make_settings, make_tenant, running_app
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def simulator_url() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ai_platform.llm.simulator", "--port", str(port),
-         "--log-level", "warning"],
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, "the simulator process exited"
-            assert time.monotonic() < deadline, "the simulator did not start"
-            time.sleep(0.1)
-        yield f"{base}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def simulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``ai-platform simulator`` as its own process, awaited until /health answers."""
+    log = tmp_path_factory.mktemp("simulator") / "simulator.log"
+    with simulator_process(port=free_port(), log_path=log) as server:
+        yield f"{server.url}/v1"
 
 
 async def test_platform_uses_a_separate_simulator_by_url(

@@ -17,6 +17,7 @@ from ai_platform.governance.budget import (
     month_start,
     to_units,
 )
+from ai_platform.harness.waiting import wait_for
 from tests.support import REDIS_URL
 
 
@@ -169,13 +170,20 @@ async def test_two_redis_budgets_share_one_account(redis_url: str, key_prefix: s
 
 @pytest.mark.redis
 async def test_a_dead_workers_reservation_expires(redis_url: str, key_prefix: str) -> None:
-    budget = make_budget("redis", key_prefix, Ledger(), reservation_ttl_s=0.2)
+    # Long enough that the refusal below cannot race the expiry on a busy machine.
+    budget = make_budget("redis", key_prefix, Ledger(), reservation_ttl_s=2.0)
     try:
         await budget.reserve("cli_f", 1.0, 1.0)  # never settled: its worker "died"
         with pytest.raises(BudgetExceededError):
             await budget.reserve("cli_f", 1.0, 0.5)
-        await asyncio.sleep(0.3)
-        await budget.reserve("cli_f", 1.0, 0.5)
+
+        async def admitted() -> Reservation | None:
+            try:
+                return await budget.reserve("cli_f", 1.0, 0.5)
+            except BudgetExceededError:
+                return None
+
+        await wait_for(admitted, timeout_s=30, interval_s=0.1, what="the dead reservation expiring")
         status = await budget.status("cli_f", 1.0)
         assert status.reserved_usd == pytest.approx(0.5)
     finally:

@@ -7,14 +7,15 @@ disconnects. uvicorn runs in this event loop, so the test can look at the govern
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from benchmarks.governed_app import create
 
+from ai_platform.governance.budget import BudgetStatus
+from ai_platform.harness.serving import serve_in_background
+from ai_platform.harness.waiting import wait_for
 from tests.governance.support import (
     MESSAGE,
     governed_settings,
@@ -23,12 +24,6 @@ from tests.governance.support import (
     worst_case_usd,
 )
 from tests.support import make_tenant
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self):  # type: ignore[no-untyped-def]
-        yield  # the test process keeps its own signal handlers
 
 
 async def test_disconnect_mid_stream_releases_and_ledgers(
@@ -41,17 +36,9 @@ async def test_disconnect_mid_stream_releases_and_ledgers(
     budget = round(1.5 * worst_case_usd(max_tokens=400), 10)
     tenant = await make_tenant(settings, budget_usd=budget)
     app = create(settings)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        for _ in range(1000):
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
+    async with serve_in_background(app, lifespan="on", shutdown_timeout_s=15) as base_url:
         governor = governor_of(app)
+        port = urlsplit(base_url).port
         body = f'{{"message": "{MESSAGE}", "max_tokens": 400}}'.encode()
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(
@@ -59,7 +46,7 @@ async def test_disconnect_mid_stream_releases_and_ledgers(
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
             + body
         )
-        head = await asyncio.wait_for(reader.readuntil(b"event: delta"), 10)
+        head = await asyncio.wait_for(reader.readuntil(b"event: delta"), 30)
         request_id = next(
             line.split(b":", 1)[1].strip().decode()
             for line in head.split(b"\r\n")
@@ -71,12 +58,11 @@ async def test_disconnect_mid_stream_releases_and_ledgers(
         assert await governor.limiter.tokens_used(tenant.client_id) > 400
         writer.transport.abort()
 
-        for _ in range(200):
+        async def released() -> BudgetStatus | None:
             status = await governor.budget.status(tenant.client_id, budget)
-            if status.reserved_usd == 0:
-                break
-            await asyncio.sleep(0.02)
-        assert status.reserved_usd == 0
+            return status if status.reserved_usd == 0 else None
+
+        status = await wait_for(released, timeout_s=30, what="the reservation being released")
         # Charged what the provider would bill so far (an estimate: the prompt and the
         # tokens streamed before the client left), far below the worst case it held.
         assert 0 < status.spent_usd < worst_case_usd(max_tokens=400) / 2
@@ -90,6 +76,3 @@ async def test_disconnect_mid_stream_releases_and_ledgers(
         row = rows[0]
         assert row.prompt_tokens + row.completion_tokens == used
         assert float(row.cost_usd) == pytest.approx(status.spent_usd, abs=1e-9)
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)

@@ -6,7 +6,6 @@ the message, one ``ctx.chat`` / ``ctx.stream_chat``, the envelope.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from decimal import Decimal
@@ -40,7 +39,7 @@ async def test_success_carries_limit_headers_and_matches_its_ledger_row(
         assert resp.status_code == 200, resp.text
         assert resp.headers["x-ratelimit-limit"] == "10"
         assert resp.headers["x-ratelimit-remaining"] == "9"
-        assert 55 <= int(resp.headers["x-ratelimit-reset"]) <= 60
+        assert 30 <= int(resp.headers["x-ratelimit-reset"]) <= 60
         assert resp.headers["x-ratelimit-limit-tokens"] == "50000"
         meta = resp.json()["metadata"]
         # The token allowance after the call is corrected to the real usage.
@@ -69,7 +68,7 @@ async def test_200_simultaneous_requests_on_rpm_30_admit_exactly_30(
     assert error["code"] == "rate_limited"
     assert error["details"]["limit"] == "requests_per_minute"
     assert error["details"]["limit_value"] == 30
-    assert 55 <= int(refused.headers["retry-after"]) <= 60
+    assert 30 <= int(refused.headers["retry-after"]) <= 60  # a 60 s window, wide margin
     assert refused.headers["x-ratelimit-remaining"] == "0"
     assert refused.headers["x-ratelimit-limit"] == "30"
     rows = await ledger_rows(settings, tenant.client_id)
@@ -303,4 +302,3 @@ async def test_concurrent_requests_finish_before_shutdown_returns(
         responses = await post_many(client, 50, tenant.headers)
     assert all(r.status_code == 200 for r in responses)
     assert len(await ledger_rows(settings, tenant.client_id)) == 50
-    await asyncio.sleep(0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from ai_platform.config import Settings
 from ai_platform.db.engine import create_engine, create_sessionmaker
 from ai_platform.db.models import UsageRecord
 from ai_platform.governance.ledger import LedgerEntry, UsageLedger, cost_decimal, spent_since
+from ai_platform.harness.waiting import wait_for
 
 
 @pytest.fixture
@@ -63,17 +63,14 @@ async def count(sm: async_sessionmaker[AsyncSession], client_id: str) -> int:
 async def test_rows_are_written_in_batches_and_flushed(
     sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    ledger = UsageLedger(sessionmaker, batch_size=50, flush_interval_s=30, spool_dir=tmp_path)
+    ledger = UsageLedger(sessionmaker, batch_size=50, flush_interval_s=600, spool_dir=tmp_path)
     await ledger.start()
     client = f"cli_{uuid.uuid4().hex[:8]}"
     try:
         for _ in range(120):
             ledger.record(entry(client))
         # Two full batches go at once; the last 20 wait for the (long) interval.
-        for _ in range(200):
-            if ledger.written >= 100:
-                break
-            await asyncio.sleep(0.01)
+        await wait_for(lambda: ledger.written >= 100, timeout_s=30, what="two full batches written")
         assert ledger.written == 100
         assert await count(sessionmaker, client) == 100
         await ledger.flush()
@@ -91,7 +88,10 @@ async def test_interval_flush_writes_a_partial_batch(
     try:
         for _ in range(3):
             ledger.record(entry(client))
-        await asyncio.sleep(0.5)
+        # Far below a batch: only the interval flush can write them.
+        assert await wait_for(
+            lambda: ledger.written == 3, timeout_s=30, what="the interval flush writing 3 rows"
+        )
         assert await count(sessionmaker, client) == 3
     finally:
         await ledger.aclose()

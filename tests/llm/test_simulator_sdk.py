@@ -486,8 +486,9 @@ async def test_stall_trips_the_client_timeout(sim: EmbeddedSimulator) -> None:
     ) as impatient:
         with pytest.raises(openai.APITimeoutError):
             await impatient.chat.completions.create(model="gpt-4o", messages=USER)
-        # Only the next request stalled; the one after it is answered at once.
-        result = await impatient.chat.completions.create(model="gpt-4o", messages=USER)
+        # Only the next request stalled; the one after it is answered (well within the
+        # 5 s a stall would hold it, with room for a busy machine).
+        result = await impatient.chat.completions.create(model="gpt-4o", messages=USER, timeout=4.0)
     assert result.choices[0].message.content
 
 

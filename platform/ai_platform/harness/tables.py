@@ -30,9 +30,9 @@ def markdown_table(
     cell is escaped.
     """
     marks = {"l": "---", "r": "--:", "c": ":-:"}
+    if align and (len(align) != len(head) or set(align) - marks.keys()):
+        raise ValueError(f"align needs one letter (l, r or c) per column, got {align!r}")
     rule = [marks[a] for a in align] if align else ["---"] * len(head)
-    if len(rule) != len(head):
-        raise ValueError("align needs one letter per column")
 
     def line(cells: Sequence[object]) -> str:
         return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +19,8 @@ from ai_platform.db.engine import create_engine, create_sessionmaker
 from ai_platform.db.models import UsageRecord
 from ai_platform.governance.auth import ClientInfo
 from ai_platform.governance.context import RequestContext
+from ai_platform.harness.serving import serve_in_background
+from ai_platform.harness.waiting import wait_for
 from ai_platform.llm.types import ChatResult, ToolCall, Usage
 from ai_platform.services.agent.demo import seed_customer_data
 from ai_platform.services.agent.models import Conversation, Ticket
@@ -66,19 +64,19 @@ async def conversation_count(settings: Settings, client_id: str) -> int:
         return int(total or 0)
 
 
-async def ledger_row(settings: Settings, request_id: str, timeout_s: float = 15.0) -> UsageRecord:
+async def ledger_row(settings: Settings, request_id: str, timeout_s: float = 30.0) -> UsageRecord:
     """The request's ledger row, waiting for the batched writer to flush it."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+
+    async def row() -> UsageRecord | None:
         async with db_session(settings) as session:
-            row = await session.scalar(
+            found: UsageRecord | None = await session.scalar(
                 select(UsageRecord).where(UsageRecord.request_id == request_id)
             )
-        if row is not None:
-            return row
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no ledger row for {request_id} after {timeout_s} s")
-        await asyncio.sleep(0.1)
+            return found
+
+    return await wait_for(
+        row, timeout_s=timeout_s, interval_s=0.05, what=f"the ledger row of {request_id}"
+    )
 
 
 # -- a scripted model, for loop behaviour the simulator never produces -----------------
@@ -166,35 +164,11 @@ class LiveServer:
     app: FastAPI
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # pytest owns SIGINT; a server started inside a test must not take it.
-        yield
-
-
 @asynccontextmanager
 async def live_server(app: FastAPI) -> AsyncIterator[LiveServer]:
-    """uvicorn serving ``app`` on an ephemeral port, in this event loop."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
-    server = _Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("uvicorn stopped before it started")
-            await asyncio.sleep(0.01)
-        yield LiveServer(f"http://127.0.0.1:{port}", app)
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=30)
-        sock.close()
+    """uvicorn serving ``app`` (lifespan run) on an ephemeral port, in this event loop."""
+    async with serve_in_background(app, lifespan="on", shutdown_timeout_s=30) as base_url:
+        yield LiveServer(base_url, app)
 
 
 @dataclass

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import socket
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
+from ai_platform.harness.serving import serve_in_background
+from ai_platform.harness.waiting import WaitTimeout, wait_for
 from ai_platform.services.research.config import get_research_settings
 from tests.support import Tenant
 
@@ -91,7 +88,7 @@ async def wait_until(
     http: httpx.AsyncClient,
     tenant: Tenant,
     task_id: str,
-    done: Any = None,
+    done: Callable[[dict[str, Any]], bool] | None = None,
     within_s: float = 30.0,
 ) -> dict[str, Any]:
     """Poll until ``done(view)`` (default: the job finished); fail after ``within_s``."""
@@ -100,14 +97,18 @@ async def wait_until(
         def done(v: dict[str, Any]) -> bool:
             return v["status"] in ("completed", "failed", "cancelled")
 
-    deadline = time.monotonic() + within_s
-    while True:
+    check = done
+    last: list[dict[str, Any]] = []
+
+    async def reached() -> dict[str, Any] | None:
         view = await get_task(http, tenant, task_id)
-        if done(view):
-            return view
-        if time.monotonic() > deadline:
-            pytest.fail(f"task {task_id} did not get there in {within_s}s: {view}")
-        await asyncio.sleep(0.05)
+        last[:] = [view]
+        return view if check(view) else None
+
+    try:
+        return await wait_for(reached, timeout_s=within_s, interval_s=0.05, what=f"task {task_id}")
+    except WaitTimeout as exc:
+        raise WaitTimeout(f"{exc}; last view: {last[0] if last else None}") from None
 
 
 def parse_sse(body: str) -> list[tuple[str, Any]]:
@@ -124,32 +125,9 @@ def parse_sse(body: str) -> list[tuple[str, Any]]:
     return events
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # pytest owns SIGINT; a server started inside a test must not take it.
-        yield
-
-
 @asynccontextmanager
 async def live_server(app: FastAPI) -> AsyncIterator[str]:
-    """uvicorn serving ``app`` on an ephemeral loopback port (httpx's ASGITransport
-    buffers whole responses, so a stream's pacing needs a real server)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("uvicorn stopped before it started")
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=30)
-        sock.close()
+    """uvicorn serving ``app`` (lifespan run) on an ephemeral loopback port: httpx's
+    ASGITransport buffers whole responses, so a stream's pacing needs a real server."""
+    async with serve_in_background(app, lifespan="on", shutdown_timeout_s=30) as url:
+        yield url

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -14,7 +13,9 @@ from ai_platform.config import Settings
 from ai_platform.db.engine import create_engine, create_sessionmaker
 from ai_platform.db.models import UsageRecord
 from ai_platform.gateway.app import create_app
+from ai_platform.harness.waiting import wait_for
 from ai_platform.services.research.models import ResearchJob, ResearchStep
+from ai_platform.services.research.runner import RUNNER_KEY
 from tests.services.research.conftest import (
     BASE,
     POLLING_RPM,
@@ -223,21 +224,27 @@ async def test_cancel_stops_the_job_and_keeps_what_it_did(
     done_at_cancel = view["progress"]["steps_done"]
     assert done_at_cancel < view["progress"]["steps_total"]
 
-    # Long enough for the remaining steps to have run had the job not stopped.
-    await asyncio.sleep(2.5)
+    # The job's task has stopped in the runner ...
+    runner = platform.extras[RUNNER_KEY]
+    await wait_for(
+        lambda: task_id not in runner.running, timeout_s=30, what="the cancelled job's task ending"
+    )
+    # ... and the runner has since claimed, run and finished another job: had the
+    # cancelled one still been claimable or running, it would have moved on by now.
+    platform.simulator.config.update({"ttft_ms": 0})
+    finished = await start(http, tenant, max_sub_questions=1)
+    assert (await wait_until(http, tenant, finished))["status"] == "completed"
     later = await get_task(http, tenant, task_id)
     assert later["status"] == "cancelled"
     assert later["progress"]["steps_done"] == done_at_cancel
     assert later["report"] is None
+    assert task_id not in runner.running
 
     again = await http.post(f"{BASE}/{task_id}/cancel", headers=tenant.headers)
     assert again.status_code == 200
     events = parse_sse((await http.get(f"{BASE}/{task_id}/events", headers=tenant.headers)).text)
     assert events[-1][0] == "cancelled"
 
-    platform.simulator.config.update({"ttft_ms": 0})
-    finished = await start(http, tenant, max_sub_questions=1)
-    await wait_until(http, tenant, finished)
     conflict = await http.post(f"{BASE}/{finished}/cancel", headers=tenant.headers)
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "conflict"

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -21,6 +22,7 @@ from ai_platform.config import Settings
 from ai_platform.db.base import utcnow
 from ai_platform.db.engine import create_engine, create_sessionmaker
 from ai_platform.gateway.app import create_app
+from ai_platform.services.research import repository
 from ai_platform.services.research.config import get_research_settings
 from ai_platform.services.research.models import ResearchJob, ResearchStep
 from ai_platform.services.research.runner import RUNNER_KEY
@@ -60,8 +62,18 @@ async def _burst(settings: Settings) -> int:
 
 
 async def test_with_redis_the_api_enqueues_and_a_worker_completes_the_job(
-    queue_settings: Settings, redis_client: aioredis.Redis
+    queue_settings: Settings, redis_client: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Every claim of a job, by whom: the API process's and the worker's runners share
+    # this process here, so one spy sees both.
+    claims: list[str] = []
+    claim = repository.claim
+
+    async def spy(session: Any, task_id: str, owner: str, lease_s: float) -> bool:
+        claims.append(owner)
+        return await claim(session, task_id, owner, lease_s)
+
+    monkeypatch.setattr(repository, "claim", spy)
     tenant = await make_tenant(queue_settings, rpm=POLLING_RPM)
     app = create_app(queue_settings)
     async with running_app(app) as http:
@@ -71,16 +83,16 @@ async def test_with_redis_the_api_enqueues_and_a_worker_completes_the_job(
         queue = get_research_settings().queue_name
         assert await redis_client.zscore(queue, task_id) is not None
         assert await redis_client.exists(job_key_prefix + task_id)
-        await asyncio.sleep(0.5)
-        assert (await get_task(http, tenant, task_id))["status"] == "accepted", (
-            "the API process must not run queued jobs itself"
-        )
+        assert (await get_task(http, tenant, task_id))["status"] == "accepted"
 
         assert await _burst(queue_settings) == 1
-        view = await wait_until(http, tenant, task_id, within_s=5)
+        view = await wait_until(http, tenant, task_id, within_s=30)
     assert view["status"] == "completed", view["error"]
     assert len(view["report"]["sections"]) == 2
     assert await redis_client.zcard(queue) == 0
+    # Over the API process's whole life, only the worker ever claimed the job: the
+    # API process must not run queued jobs itself.
+    assert len(claims) == 1 and claims[0].startswith("worker:"), claims
 
 
 async def test_a_job_held_by_a_dead_worker_is_resumed_by_the_next_worker(
