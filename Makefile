@@ -5,11 +5,11 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck unit notebooks lab load eval bench clean help
+.PHONY: run test lint typecheck unit notebooks test-dates lab load eval bench clean help
 
 help:
 	@echo "make run    - install and start the platform on http://$(HOST):$(PORT)"
-	@echo "make test   - install dev extras; ruff, mypy, pytest, nbval notebooks"
+	@echo "make test   - install dev extras; ruff, mypy, pytest, nbval notebooks, shifted clocks"
 	@echo "make lab    - JupyterLab on notebooks/ with the project's kernel"
 	@echo "make load   - Locust load test (see loadtests/README.md)"
 	@echo "make eval   - evaluation suites (see evals/README.md)"
@@ -41,11 +41,23 @@ typecheck: $(VENV)/.dev-installed
 unit: $(VENV)/.dev-installed
 	$(BIN)/pytest -q tests
 
-notebooks: $(VENV)/.dev-installed
-	$(BIN)/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
-		--nbval-sanitize-with notebooks/sanitize.cfg notebooks
+NBVAL := $(BIN)/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	--nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
-test: lint typecheck unit notebooks
+notebooks: $(VENV)/.dev-installed
+	$(NBVAL)
+
+# The tests whose subject is the calendar (monthly budgets, tokens per day, usage by
+# day and month, key expiry) and every lesson, again with the clock shifted to month,
+# year and leap-day boundaries (tests/shifted_clock.py; needs Debian's faketime).
+DATE_TESTS := tests/governance tests/services/admin tests/test_cli.py
+
+test-dates: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.shifted_clock --jobs 2 -- \
+		$(BIN)/pytest -q -p no:cacheprovider $(DATE_TESTS)
+	$(BIN)/python -m tests.shifted_clock --jobs 2 -- $(NBVAL)
+
+test: lint typecheck unit notebooks test-dates
 
 lab: $(VENV)/.dev-installed
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "AI Platform (venv)" >/dev/null
