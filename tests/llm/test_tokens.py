@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ai_platform.llm.images import image_part
+from ai_platform.llm.simulator import estimate
+from ai_platform.llm.simulator.images import ImageFacts
 from ai_platform.llm.tokens import (
     estimate_messages_tokens,
     estimate_text_tokens,
@@ -101,3 +103,16 @@ def test_tools_and_tool_calls_count() -> None:
         {"role": "tool", "tool_call_id": "call_1", "content": "18C and sunny"},
     ]
     assert estimate_messages_tokens(with_call) > estimate_messages_tokens(messages) + 2 * 3
+
+
+def test_the_simulator_prices_images_with_the_same_rule() -> None:
+    """One tiling rule: the simulator's usage and the gateway's estimate agree."""
+    assert estimate.image_tokens is image_tokens
+    for detail in ("low", "high", "auto"):
+        facts = ImageFacts("PNG", 2048, 4096, "RGB", ())
+        assert facts.tokens(detail) == image_tokens(2048, 4096, detail)
+    # A remote image is not fetched, so its size is unknown: the low-detail price.
+    remote = ImageFacts("remote", 0, 0, "", (), remote_url="https://example.com/a.png")
+    assert remote.tokens("high") == estimate.IMAGE_LOW_TOKENS == 85
+    with pytest.raises(ValueError):
+        image_tokens(0, 0, "high")

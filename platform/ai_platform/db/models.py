@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ai_platform.db.base import Base, TimestampMixin, utcnow
-
-Money = Numeric(18, 10)
+from ai_platform.db.types import Money
 
 
 class Client(TimestampMixin, Base):

@@ -8,6 +8,7 @@ entry at once, other processes see it within the TTL.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from ai_platform.config import Settings
 from ai_platform.core.errors import ServiceUnavailableError, UnauthorizedError
 from ai_platform.db.models import ApiKey, Client
 from ai_platform.governance.keys import ADMIN_SCOPE, parse_prefix, verify_key
+from ai_platform.governance.tenants import effective_limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,29 @@ class ClientInfo:
     @property
     def is_admin(self) -> bool:
         return ADMIN_SCOPE in self.scopes
+
+
+def client_info(
+    client: Client,
+    settings: Settings,
+    *,
+    key_id: str,
+    scopes: Iterable[str],
+    name: str | None = None,
+) -> ClientInfo:
+    """The caller as governance sees it: a client row, the key it used, and its limits
+    resolved against the defaults. ``name`` overrides the row's (a research job keeps
+    the name it started under)."""
+    limits = effective_limits(client, settings)
+    return ClientInfo(
+        id=client.id,
+        name=client.name if name is None else name,
+        key_id=key_id,
+        scopes=frozenset(scopes),
+        rpm_limit=limits.rpm_limit,
+        tpd_limit=limits.tpd_limit,
+        monthly_budget_usd=limits.monthly_budget_usd,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,23 +132,7 @@ class Authenticator:
         if key.revoked_at is not None or not client.active:
             self._cache.pop(prefix, None)
             return None
-        expires = key.expires_at
-        if expires is not None and expires.tzinfo is None:
-            expires = expires.replace(tzinfo=UTC)
-        s = self._settings
-        info = ClientInfo(
-            id=client.id,
-            name=client.name,
-            key_id=key.id,
-            scopes=frozenset(key.scopes),
-            rpm_limit=client.rpm_limit or s.default_rpm,
-            tpd_limit=client.tpd_limit or s.default_tpd,
-            monthly_budget_usd=float(
-                s.default_monthly_budget_usd
-                if client.monthly_budget_usd is None
-                else client.monthly_budget_usd
-            ),
-        )
-        entry = _Entry(key.key_hash, expires, info, now + self._ttl)
+        info = client_info(client, self._settings, key_id=key.id, scopes=key.scopes)
+        entry = _Entry(key.key_hash, key.expires_at, info, now + self._ttl)
         self._cache[prefix] = entry
         return entry

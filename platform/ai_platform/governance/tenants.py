@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ai_platform.config import Settings
 from ai_platform.core.errors import ConflictError, NotFoundError
 from ai_platform.core.ids import new_id
 from ai_platform.db.base import utcnow
@@ -25,6 +26,26 @@ from ai_platform.governance.keys import DEFAULT_SCOPES, generate_key
 class IssuedKey:
     key: ApiKey
     plaintext: str
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The limits that apply to a client: its own, or the settings defaults where unset."""
+
+    rpm_limit: int
+    tpd_limit: int
+    monthly_budget_usd: float
+
+
+def effective_limits(client: Client, settings: Settings) -> Limits:
+    """Resolve a client's limits against the defaults: the one rule that authentication,
+    research workers and the admin API all apply."""
+    budget = client.monthly_budget_usd
+    return Limits(
+        rpm_limit=client.rpm_limit or settings.default_rpm,
+        tpd_limit=client.tpd_limit or settings.default_tpd,
+        monthly_budget_usd=float(settings.default_monthly_budget_usd if budget is None else budget),
+    )
 
 
 async def create_client(

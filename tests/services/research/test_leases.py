@@ -100,7 +100,7 @@ async def test_an_expired_lease_passes_to_another_runner_and_locks_out_the_first
         assert not await repo.finish(session, job.id, "first", "completed")
         assert await repo.renew(session, job.id, "second", 30)
         await session.commit()
-        assert repo.aware(job.created_at) is not None
+        assert job.created_at.tzinfo is not None
     async with sessions() as session:
         row = await repo.get_job(session, job.id)
         assert row is not None and row.status == "running" and row.lease_owner == "second"

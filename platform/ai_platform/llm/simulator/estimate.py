@@ -11,20 +11,23 @@ documented approximation of cl100k-style splitting instead:
 * each chat message costs 3 tokens of framing plus its content (and 1 for a ``name``);
   a reply is primed with 3 more, as in OpenAI's published counting recipe.
 * an image costs 85 tokens at ``detail: low`` and 85 + 170 per 512-pixel tile
-  otherwise, after the provider's scaling rules (fit in 2048, shortest side 768).
+  otherwise, after the provider's scaling rules (fit in 2048, shortest side 768):
+  ``image_tokens`` is the platform's own (``ai_platform.llm.tokens``), so the
+  simulator and the gateway's estimate price an image the same way.
 """
 
 from __future__ import annotations
 
-import math
 import re
+
+from ai_platform.llm.tokens import IMAGE_BASE_TOKENS
+from ai_platform.llm.tokens import image_tokens as image_tokens
 
 _PIECE = re.compile(r" ?[^\W\d_]{1,8}| ?\d{1,3}| ?(?:[^\w\s]|_){1,2}|\s+")
 
 MESSAGE_OVERHEAD = 3
 REPLY_PRIMING = 3
-IMAGE_LOW_TOKENS = 85
-IMAGE_TILE_TOKENS = 170
+IMAGE_LOW_TOKENS = IMAGE_BASE_TOKENS  # detail "low", or an image whose size is unknown
 
 
 def pieces(text: str) -> list[str]:
@@ -35,13 +38,3 @@ def pieces(text: str) -> list[str]:
 def count(text: str) -> int:
     return len(_PIECE.findall(text)) if text else 0
 
-
-def image_tokens(width: int, height: int, detail: str = "auto") -> int:
-    if detail == "low" or width <= 0 or height <= 0:
-        return IMAGE_LOW_TOKENS
-    scale = min(1.0, 2048 / max(width, height))
-    w, h = width * scale, height * scale
-    scale = min(1.0, 768 / min(w, h))
-    w, h = w * scale, h * scale
-    tiles = math.ceil(w / 512) * math.ceil(h / 512)
-    return IMAGE_LOW_TOKENS + IMAGE_TILE_TOKENS * tiles

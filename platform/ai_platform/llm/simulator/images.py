@@ -51,6 +51,8 @@ class ImageFacts:
         return self.colours[0][0] if self.colours else None
 
     def tokens(self, detail: str) -> int:
+        if self.remote_url is not None:  # not fetched, so its size is unknown
+            return estimate.IMAGE_LOW_TOKENS
         return estimate.image_tokens(self.width, self.height, detail)
 
 

@@ -54,15 +54,6 @@ class Changed(Generic[T]):
     prefixes: tuple[str, ...] = ()
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite hands timestamps back without a zone; they were written in UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _aware_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else _aware(value)
-
-
 def month_start(now: datetime) -> datetime:
     return datetime(now.year, now.month, 1, tzinfo=UTC)
 
@@ -72,21 +63,21 @@ def month_start(now: datetime) -> datetime:
 
 def client_out(client: Client, settings: Settings) -> ClientOut:
     budget = None if client.monthly_budget_usd is None else float(client.monthly_budget_usd)
+    limits = tenants.effective_limits(client, settings)  # as authentication resolves them
     return ClientOut(
         id=client.id,
         name=client.name,
         rpm_limit=client.rpm_limit,
         tpd_limit=client.tpd_limit,
         monthly_budget_usd=budget,
-        # Resolved exactly as authentication resolves them.
         effective=EffectiveLimits(
-            rpm_limit=client.rpm_limit or settings.default_rpm,
-            tpd_limit=client.tpd_limit or settings.default_tpd,
-            monthly_budget_usd=settings.default_monthly_budget_usd if budget is None else budget,
+            rpm_limit=limits.rpm_limit,
+            tpd_limit=limits.tpd_limit,
+            monthly_budget_usd=limits.monthly_budget_usd,
         ),
         active=client.active,
-        created_at=_aware(client.created_at),
-        updated_at=_aware(client.updated_at),
+        created_at=client.created_at,
+        updated_at=client.updated_at,
     )
 
 
@@ -165,7 +156,7 @@ async def set_active(
 def key_status(key: ApiKey, now: datetime) -> KeyStatus:
     if key.revoked_at is not None:
         return "revoked"
-    if key.expires_at is not None and _aware(key.expires_at) <= now:
+    if key.expires_at is not None and key.expires_at <= now:
         return "expired"
     return "active"
 
@@ -180,9 +171,9 @@ def key_out(key: ApiKey, now: datetime) -> KeyOut:
         scopes=scopes,
         admin=ADMIN_SCOPE in scopes,
         status=key_status(key, now),
-        created_at=_aware(key.created_at),
-        expires_at=_aware_or_none(key.expires_at),
-        revoked_at=_aware_or_none(key.revoked_at),
+        created_at=key.created_at,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
     )
 
 
@@ -319,7 +310,7 @@ def ledger_out(row: UsageRecord) -> LedgerRecord:
         status_code=row.status_code,
         outcome=row.outcome,
         flagged=row.flagged,
-        created_at=_aware(row.created_at),
+        created_at=row.created_at,
     )
 
 

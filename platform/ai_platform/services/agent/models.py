@@ -26,8 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ai_platform.db.base import Base, TimestampMixin, utcnow
+from ai_platform.db.types import Money
 
-Money = Numeric(18, 10)
 Price = Numeric(12, 2)
 
 

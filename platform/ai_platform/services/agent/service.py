@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import orjson
 
 from ai_platform.governance.context import RequestContext
-from ai_platform.llm.types import ContentDelta, StreamDone, ToolCall, ToolCallReady
+from ai_platform.llm.types import ChatResult, ContentDelta, StreamDone, ToolCall, ToolCallReady
 from ai_platform.services.agent.conversations import TurnPlan, wire_tool_call
 from ai_platform.services.agent.repository import NewMessage
 from ai_platform.services.agent.schemas import ToolCallOut
@@ -102,6 +102,16 @@ class TurnState:
     # The model call in progress: its text so far, for a turn cut short mid-answer.
     pending: str = ""
     pending_usage: tuple[int, int, float] = (0, 0, 0.0)
+
+    def called(self, result: ChatResult) -> None:
+        """Note a model call that finished (streamed or not): its model, reason, usage."""
+        self.model = result.model
+        self.finish_reason = result.finish_reason
+        self.pending_usage = (
+            result.usage.prompt_tokens,
+            result.usage.completion_tokens,
+            result.cost_usd,
+        )
 
 
 def asks_for_human(text: str) -> bool:
@@ -281,13 +291,7 @@ class AgentTurn:
         }
         if not self.stream:
             result = await self.ctx.chat(messages, **options)
-            state.model = result.model
-            state.finish_reason = result.finish_reason
-            state.pending_usage = (
-                result.usage.prompt_tokens,
-                result.usage.completion_tokens,
-                result.cost_usd,
-            )
+            state.called(result)
             if result.content:
                 state.pending = result.content
                 yield result.content
@@ -304,13 +308,7 @@ class AgentTurn:
                     calls.append(event.tool_call)
                 elif isinstance(event, StreamDone):
                     result = event.result
-                    state.model = result.model
-                    state.finish_reason = result.finish_reason
-                    state.pending_usage = (
-                        result.usage.prompt_tokens,
-                        result.usage.completion_tokens,
-                        result.cost_usd,
-                    )
+                    state.called(result)
                     if not calls:
                         calls = list(result.tool_calls)
         yield calls

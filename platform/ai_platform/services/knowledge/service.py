@@ -23,7 +23,6 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -521,11 +520,6 @@ async def answer(
 # -- documents ---------------------------------------------------------------------------
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; they were written in UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def summary(doc: KnowledgeDocument) -> DocumentSummary:
     return DocumentSummary(
         document_id=doc.id,
@@ -536,7 +530,7 @@ def summary(doc: KnowledgeDocument) -> DocumentSummary:
         char_count=doc.char_count,
         chunk_count=doc.chunk_count,
         flagged_chunk_count=doc.flagged_chunk_count,
-        created_at=_aware(doc.created_at),
+        created_at=doc.created_at,
     )
 
 

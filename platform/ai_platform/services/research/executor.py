@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ai_platform.config import Settings
 from ai_platform.core.errors import AIServiceError
 from ai_platform.db.models import ApiKey, Client
-from ai_platform.governance.auth import ClientInfo
+from ai_platform.governance.auth import ClientInfo, client_info
 from ai_platform.governance.context import RequestContext
 from ai_platform.governance.ledger import cost_decimal
 from ai_platform.services.research import repository, roles
@@ -286,17 +286,6 @@ class JobExecutor:
             raise JobFailed("unauthorized", "the client that started this job is no longer active")
         if key is None or key.revoked_at is not None:
             raise JobFailed("unauthorized", "the API key that started this job was revoked")
-        s = self.settings
-        return ClientInfo(
-            id=client.id,
-            name=job.client_name,
-            key_id=job.key_id,
-            scopes=frozenset(job.scopes),
-            rpm_limit=client.rpm_limit or s.default_rpm,
-            tpd_limit=client.tpd_limit or s.default_tpd,
-            monthly_budget_usd=float(
-                s.default_monthly_budget_usd
-                if client.monthly_budget_usd is None
-                else client.monthly_budget_usd
-            ),
+        return client_info(
+            client, self.settings, key_id=job.key_id, scopes=job.scopes, name=job.client_name
         )

@@ -19,7 +19,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -27,8 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ai_platform.db.base import Base, TimestampMixin, utcnow
-
-Money = Numeric(18, 10)
+from ai_platform.db.types import Money
 
 
 class ResearchJob(TimestampMixin, Base):

@@ -10,7 +10,7 @@ so a job cancelled or taken over meanwhile cannot be overwritten by a stale runn
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,13 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ai_platform.db.base import utcnow
 from ai_platform.services.research.models import ResearchJob, ResearchStep
 from ai_platform.services.research.schemas import UNFINISHED
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def _rowcount(result: Any) -> int:
@@ -174,6 +167,18 @@ async def record_step(
     return True
 
 
+def _ended(status: str) -> dict[str, Any]:
+    """The columns of a job that stops for good: its end time, and no lease."""
+    now = utcnow()
+    return {
+        "status": status,
+        "finished_at": now,
+        "updated_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+
+
 async def finish(
     session: AsyncSession,
     task_id: str,
@@ -181,18 +186,10 @@ async def finish(
     status: str,
     error: dict[str, Any] | None = None,
 ) -> bool:
-    now = utcnow()
     result = await session.execute(
         update(ResearchJob)
         .where(ResearchJob.id == task_id, _held_by(owner))
-        .values(
-            status=status,
-            error=error,
-            finished_at=now,
-            updated_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
+        .values({**_ended(status), "error": error})
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result) == 1
@@ -200,7 +197,6 @@ async def finish(
 
 async def cancel(session: AsyncSession, task_id: str, client_id: str) -> bool:
     """Mark an unfinished job cancelled; False when it had already finished."""
-    now = utcnow()
     result = await session.execute(
         update(ResearchJob)
         .where(
@@ -208,13 +204,7 @@ async def cancel(session: AsyncSession, task_id: str, client_id: str) -> bool:
             ResearchJob.client_id == client_id,
             ResearchJob.status.in_(UNFINISHED),
         )
-        .values(
-            status="cancelled",
-            finished_at=now,
-            updated_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
+        .values(_ended("cancelled"))
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result) == 1

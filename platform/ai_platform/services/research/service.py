@@ -90,12 +90,7 @@ async def view(session: AsyncSession, client_id: str, task_id: str) -> TaskView:
 
 async def cancel(platform: Any, client_id: str, task_id: str) -> TaskView:
     async with platform.sessionmaker() as session:
-        job = await owned_job(session, client_id, task_id)
-        if job.status in ("completed", "failed"):
-            raise ConflictError(
-                f"research task {task_id} already {job.status}",
-                details={"task_id": task_id, "status": job.status},
-            )
+        _refuse_finished(await owned_job(session, client_id, task_id))
         changed = await repository.cancel(session, task_id, client_id)
         await session.commit()
     runner = get_runner(platform)
@@ -103,13 +98,17 @@ async def cancel(platform: Any, client_id: str, task_id: str) -> TaskView:
         runner.cancelled(task_id)
     async with platform.sessionmaker() as session:
         current = await owned_job(session, client_id, task_id)
-        if current.status in ("completed", "failed"):
-            # It finished between the read and the update: nothing was cancelled.
-            raise ConflictError(
-                f"research task {task_id} already {current.status}",
-                details={"task_id": task_id, "status": current.status},
-            )
+        # It may have finished between the read and the update: nothing was cancelled.
+        _refuse_finished(current)
         return build_view(current, await repository.list_steps(session, task_id))
+
+
+def _refuse_finished(job: ResearchJob) -> None:
+    if job.status in ("completed", "failed"):
+        raise ConflictError(
+            f"research task {job.id} already {job.status}",
+            details={"task_id": job.id, "status": job.status},
+        )
 
 
 # -- the view of a job -----------------------------------------------------------------
@@ -186,9 +185,9 @@ def build_view(job: ResearchJob, steps: Sequence[ResearchStep]) -> TaskView:
         review=Review.model_validate(reviewed) if reviewed else None,
         usage=_usage(steps),
         error=ErrorOut.model_validate(job.error) if job.error else None,
-        created_at=repository.aware(job.created_at),  # type: ignore[arg-type]
-        started_at=repository.aware(job.started_at),
-        finished_at=repository.aware(job.finished_at),
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
     )
 
 
