@@ -113,13 +113,17 @@ async def test_missing_key_is_401_with_www_authenticate(client: httpx.AsyncClien
     assert resp.headers["www-authenticate"].startswith("ApiKey")
 
 
-async def test_well_formed_request_id_is_kept_and_bad_one_replaced(
+async def test_incoming_request_id_is_a_correlation_id_never_the_request_id(
     client: httpx.AsyncClient,
 ) -> None:
     good = await client.get("/health", headers={"X-Request-ID": "trace-1234abcd"})
-    assert good.headers["x-request-id"] == "trace-1234abcd"
+    assert good.headers["x-request-id"].startswith("req_")
+    assert good.headers["x-correlation-id"] == "trace-1234abcd"
+    again = await client.get("/health", headers={"X-Request-ID": "trace-1234abcd"})
+    assert again.headers["x-request-id"] != good.headers["x-request-id"]
     bad = await client.get("/health", headers={"X-Request-ID": "<script>alert(1)</script>"})
     assert bad.headers["x-request-id"].startswith("req_")
+    assert "x-correlation-id" not in bad.headers
 
 
 async def test_success_envelope_metadata(sqlite_settings: Settings) -> None:

@@ -1,4 +1,5 @@
-"""The usage ledger: batched, idempotent, flushed at shutdown, spooled when the DB is away."""
+"""The usage ledger: batched, idempotent, flushed at shutdown, logged ahead so that a
+database outage or a dead process loses nothing."""
 
 from __future__ import annotations
 
@@ -48,8 +49,8 @@ def entry(
     return LedgerEntry(**values)  # type: ignore[arg-type]
 
 
-def spools(directory: Path, pattern: str = "ledger-spool-*") -> list[Path]:
-    return sorted(directory.glob(pattern))
+def segments(directory: Path) -> list[Path]:
+    return sorted(directory.glob("ledger-wal-*.jsonl"))
 
 
 async def count(sm: async_sessionmaker[AsyncSession], client_id: str) -> int:
@@ -60,21 +61,31 @@ async def count(sm: async_sessionmaker[AsyncSession], client_id: str) -> int:
     return int(n or 0)
 
 
-async def test_rows_are_written_in_batches_and_flushed(
+async def test_a_full_batch_is_written_at_once_in_chunks_of_the_batch_size(
     sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    ledger = UsageLedger(sessionmaker, batch_size=50, flush_interval_s=600, spool_dir=tmp_path)
+    ledger = UsageLedger(sessionmaker, batch_size=50, flush_interval_s=600, wal_dir=tmp_path)
+    sizes: list[int] = []
+    write = ledger._write
+
+    async def spy(batch: list[LedgerEntry], *, replay: bool = False) -> None:
+        sizes.append(len(batch))
+        await write(batch, replay=replay)
+
+    ledger._write = spy  # type: ignore[method-assign]
     await ledger.start()
     client = f"cli_{uuid.uuid4().hex[:8]}"
     try:
         for _ in range(120):
             ledger.record(entry(client))
-        # Two full batches go at once; the last 20 wait for the (long) interval.
-        await wait_for(lambda: ledger.written >= 100, timeout_s=30, what="two full batches written")
-        assert ledger.written == 100
-        assert await count(sessionmaker, client) == 100
-        await ledger.flush()
+        # The interval is ten minutes: only a full batch waiting can trigger the write,
+        # and it takes everything queued, in chunks of at most the batch size.
+        await wait_for(lambda: ledger.written == 120, timeout_s=30, what="120 rows written")
+        assert max(sizes) <= 50
+        assert sum(sizes) == 120
         assert await count(sessionmaker, client) == 120
+        # Everything logged is committed: the rotated segments are gone.
+        assert len(segments(tmp_path)) == 1
     finally:
         await ledger.aclose()
 
@@ -82,7 +93,7 @@ async def test_rows_are_written_in_batches_and_flushed(
 async def test_interval_flush_writes_a_partial_batch(
     sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    ledger = UsageLedger(sessionmaker, batch_size=500, flush_interval_s=0.05, spool_dir=tmp_path)
+    ledger = UsageLedger(sessionmaker, batch_size=500, flush_interval_s=0.05, wal_dir=tmp_path)
     await ledger.start()
     client = f"cli_{uuid.uuid4().hex[:8]}"
     try:
@@ -100,7 +111,7 @@ async def test_interval_flush_writes_a_partial_batch(
 async def test_duplicate_request_ids_make_one_row(
     sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    ledger = UsageLedger(sessionmaker, batch_size=10, flush_interval_s=0.05, spool_dir=tmp_path)
+    ledger = UsageLedger(sessionmaker, batch_size=10, flush_interval_s=0.05, wal_dir=tmp_path)
     await ledger.start()
     client = f"cli_{uuid.uuid4().hex[:8]}"
     rid = f"req_{uuid.uuid4().hex[:24]}"
@@ -118,17 +129,17 @@ async def test_duplicate_request_ids_make_one_row(
 async def test_shutdown_loses_nothing(
     sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    ledger = UsageLedger(sessionmaker, batch_size=1000, flush_interval_s=60, spool_dir=tmp_path)
+    ledger = UsageLedger(sessionmaker, batch_size=1000, flush_interval_s=60, wal_dir=tmp_path)
     await ledger.start()
     client = f"cli_{uuid.uuid4().hex[:8]}"
     for _ in range(250):
         ledger.record(entry(client))
     await ledger.aclose()
     assert await count(sessionmaker, client) == 250
-    assert not spools(tmp_path)
+    assert not segments(tmp_path)
 
 
-async def test_rows_survive_a_database_outage_through_the_spool(
+async def test_rows_survive_a_database_outage_through_the_log(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, tmp_path: Path
 ) -> None:
     dead = create_engine(
@@ -137,7 +148,7 @@ async def test_rows_survive_a_database_outage_through_the_spool(
         else f"sqlite+aiosqlite:///{tmp_path}/unmigrated.db"  # no usage_ledger table
     )
     broken = UsageLedger(
-        create_sessionmaker(dead), batch_size=10, flush_interval_s=0.01, spool_dir=tmp_path
+        create_sessionmaker(dead), batch_size=10, flush_interval_s=0.01, wal_dir=tmp_path
     )
     client = f"cli_{uuid.uuid4().hex[:8]}"
     rows = [entry(client) for _ in range(7)]
@@ -145,16 +156,16 @@ async def test_rows_survive_a_database_outage_through_the_spool(
         broken.record(row)
     await broken.aclose(timeout_s=2)
     await dead.dispose()
-    spooled = spools(tmp_path, "ledger-spool-*.jsonl")
-    assert len(spooled) == 1
-    assert len(spooled[0].read_bytes().splitlines()) == 7
+    logged = b"".join(path.read_bytes() for path in segments(tmp_path))
+    assert logged.count(b'"kind":"final"') == 7
 
-    # The next start replays the spool into the database, then removes it.
-    healthy = UsageLedger(sessionmaker, spool_dir=tmp_path)
+    # The next start replays the log into the database, then removes it.
+    healthy = UsageLedger(sessionmaker, wal_dir=tmp_path)
     await healthy.start()
+    assert healthy.recovered == 7
     await healthy.aclose()
     assert await count(sessionmaker, client) == 7
-    assert not spools(tmp_path)
+    assert not segments(tmp_path)
     async with sessionmaker() as session:
         costs = (
             await session.scalars(
@@ -167,7 +178,7 @@ async def test_rows_survive_a_database_outage_through_the_spool(
 async def test_spent_since_sums_this_months_rows(
     sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    ledger = UsageLedger(sessionmaker, spool_dir=tmp_path)
+    ledger = UsageLedger(sessionmaker, wal_dir=tmp_path)
     client = f"cli_{uuid.uuid4().hex[:8]}"
     now = datetime.now(UTC)
     start = datetime(now.year, now.month, 1, tzinfo=UTC)

@@ -49,10 +49,16 @@ class UsageRecord(Base):
     """One row per governed request, whatever its outcome."""
 
     __tablename__ = "usage_ledger"
-    __table_args__ = (Index("ix_usage_ledger_client_time", "client_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_usage_ledger_client_time", "client_id", "created_at"),
+        Index("ix_usage_ledger_client_correlation", "client_id", "correlation_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    """Made by the server; the ledger's idempotency key."""
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    """The caller's well-formed ``X-Request-ID``, if any: searchable, never a key."""
     client_id: Mapped[str] = mapped_column(String(40))
     service: Mapped[str] = mapped_column(String(40))
     route: Mapped[str] = mapped_column(String(200))

@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-ID", "X-Processing-Time-Ms", *EXPOSED],
+            expose_headers=["X-Request-ID", "X-Correlation-ID", "X-Processing-Time-Ms", *EXPOSED],
         )
     app.add_middleware(GovernanceMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

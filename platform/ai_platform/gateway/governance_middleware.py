@@ -5,7 +5,8 @@ It sits inside ``RequestContextMiddleware`` and reads the request's governed con
 (``scope["state"]["governed"]``, put there by the ``governed`` dependency):
 
 - on ``http.response.start`` it adds the ``X-RateLimit-*`` headers (unless an error
-  response already carries them) and records the status the client gets;
+  response already carries them), records the status the client gets, and
+  checkpoints the request's usage in the ledger's log before the first byte leaves;
 - when the app returns, a context that was never finished is finished here. That is
   the streamed response whose body never ran or was torn down after the client left
   (its generator is closed later, by the garbage collector, if at all): it is
@@ -38,6 +39,9 @@ class GovernanceMiddleware:
                 if isinstance(ctx, RequestContext):
                     if ctx.outcome == "ok":
                         ctx.status_code = message["status"]
+                    # The client is about to get an answer: its usage so far is logged
+                    # first, so a crash from here on cannot lose it.
+                    ctx.governor.checkpoint(ctx)
                     extra = context_headers(ctx)
                     if extra:
                         present = {name for name, _ in message.get("headers", ())}

@@ -35,7 +35,11 @@ def governed(service: str) -> Callable[..., Any]:
         state["service"] = service
         service_var.set(service)
         ctx = await platform.governor.begin(
-            client, service, route_of(request.scope), state.get("request_id", "unknown")
+            client,
+            service,
+            route_of(request.scope),
+            state.get("request_id", "unknown"),
+            state.get("correlation_id"),
         )
         ctx.usage = request_usage(request)
         state["governed"] = ctx

@@ -62,8 +62,12 @@ async def send_error(
 class RequestContextMiddleware:
     """Request id, ``X-Processing-Time-Ms``, one JSON access line, and the last-resort 500.
 
-    An incoming ``X-Request-ID`` is kept only if it is well formed; otherwise the
-    server makes one. Unhandled exceptions become a 500 envelope with no trace for
+    The request id is always made here: it keys the usage ledger, so no header may
+    choose it (a caller could otherwise make twenty billed calls share one ledger row,
+    or claim an id another tenant's client will send). A well-formed incoming
+    ``X-Request-ID`` is kept as the *correlation id*: echoed back as
+    ``X-Correlation-ID``, logged, stored on the ledger row and searchable within the
+    caller's own tenant. Unhandled exceptions become a 500 envelope with no trace for
     the client and a logged traceback carrying the request id.
     """
 
@@ -79,27 +83,29 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = None
+        request_id = new_request_id()
+        correlation_id = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 candidate = value.decode("latin-1")
                 if is_valid_request_id(candidate):
-                    request_id = candidate
+                    correlation_id = candidate
                 break
-        if request_id is None:
-            request_id = new_request_id()
         # Each request gets its own copy of the lifespan state (uvicorn copies it too,
         # but not every ASGI server does), so per-request values never leak across.
         state = dict(scope.get("state") or {})
         scope["state"] = state
         state["request_id"] = request_id
+        state["correlation_id"] = correlation_id
         state["start"] = start
         token = request_id_var.set(request_id)
         # Set later by the auth and governed dependencies; reset with the request so a
         # task that serves several requests (in-process clients) never logs stale ids.
         client_token = client_id_var.set(None)
         service_token = service_var.set(None)
-        rid_header = request_id.encode()
+        id_headers = [(b"x-request-id", request_id.encode())]
+        if correlation_id is not None:
+            id_headers.append((b"x-correlation-id", correlation_id.encode()))
         status = 500
         started = False
 
@@ -111,7 +117,7 @@ class RequestContextMiddleware:
                 elapsed = f"{(time.perf_counter() - start) * 1000:.2f}".encode()
                 message["headers"] = [
                     *message.get("headers", ()),
-                    (b"x-request-id", rid_header),
+                    *id_headers,
                     (b"x-processing-time-ms", elapsed),
                 ]
             await send(message)
@@ -136,6 +142,7 @@ class RequestContextMiddleware:
                     "request",
                     extra={
                         "client_id": state.get("client_id"),
+                        "correlation_id": correlation_id,
                         "service": state.get("service"),
                         "method": scope["method"],
                         "route": route,

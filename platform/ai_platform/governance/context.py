@@ -47,6 +47,9 @@ class RequestContext:
     service: str
     route: str
     request_id: str
+    """Server-made; keys the ledger row."""
+    correlation_id: str | None = None
+    """The caller's ``X-Request-ID``, if well formed: stored, never a key."""
     usage: RequestUsage = field(default_factory=RequestUsage)
     started: float = field(default_factory=time.perf_counter)
     status_code: int = 200

@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
@@ -41,7 +42,13 @@ from ai_platform.governance.auth import ClientInfo
 from ai_platform.governance.budget import Budget, BudgetStatus, MemoryBudget, RedisBudget
 from ai_platform.governance.context import Hold, RequestContext
 from ai_platform.governance.headers import limit_headers
-from ai_platform.governance.ledger import LedgerEntry, UsageLedger, cost_decimal, spent_since
+from ai_platform.governance.ledger import (
+    WAL_DIRNAME,
+    LedgerEntry,
+    UsageLedger,
+    cost_decimal,
+    spent_since,
+)
 from ai_platform.governance.ratelimit import LimitState, RateLimiter
 from ai_platform.governance.tracing import Tracing
 from ai_platform.llm.pricing import PriceTable
@@ -55,6 +62,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger("ai_platform.governance")
 
 DEFAULT_KEY_PREFIX = "aip"
+STREAM_CHECKPOINT_S = 0.5
+"""How often a stream logs its estimated usage so far (what a crash would bill)."""
+
+Pending = tuple[int, int, float]
+"""(prompt tokens, completion tokens, USD) of a call still streaming: an estimate."""
+NO_PENDING: Pending = (0, 0, 0.0)
 
 
 def _shielded() -> anyio.CancelScope:
@@ -110,7 +123,7 @@ class Governor:
             sessionmaker,
             batch_size=settings.ledger_batch_size,
             flush_interval_s=settings.ledger_flush_interval_s,
-            spool_dir=settings.data_dir,
+            wal_dir=Path(settings.data_dir) / WAL_DIRNAME,
         )
         self.ledger.on_written.append(metrics.LEDGER_ROWS.inc)
         self.tracing = tracing or Tracing.from_settings(settings)
@@ -145,14 +158,24 @@ class Governor:
     # -- contexts --------------------------------------------------------------------
 
     async def begin(
-        self, client: ClientInfo, service: str, route: str, request_id: str
+        self,
+        client: ClientInfo,
+        service: str,
+        route: str,
+        request_id: str,
+        correlation_id: str | None = None,
     ) -> RequestContext:
         """Open a request's context: count it against the per-minute limit.
 
         A refused request is ledgered here, then ``RateLimitedError`` is raised.
         """
         ctx = RequestContext(
-            governor=self, client=client, service=service, route=route, request_id=request_id
+            governor=self,
+            client=client,
+            service=service,
+            route=route,
+            request_id=request_id,
+            correlation_id=correlation_id,
         )
         if self.tracing.enabled:
             ctx.span = self.tracing.start_request(
@@ -269,6 +292,10 @@ class Governor:
                 state.name, state.limit, max(0, state.limit - used), state.reset_at, True
             )
 
+    def _estimate(self, model: str, prompt: int, streamed: list[str]) -> Pending:
+        completion = estimate_text_tokens("".join(streamed))
+        return prompt, completion, self.prices.cost_usd(model, prompt, completion)
+
     async def _settle_abandoned(
         self, ctx: RequestContext, hold: Hold, model: str, prompt: int, streamed: list[str]
     ) -> None:
@@ -277,8 +304,7 @@ class Governor:
         Settle to an estimate (the prompt estimate plus the text streamed so far)."""
         if not hold.open:
             return
-        completion = estimate_text_tokens("".join(streamed))
-        cost = self.prices.cost_usd(model, prompt, completion)
+        prompt, completion, cost = self._estimate(model, prompt, streamed)
         try:
             await self._settle(ctx, hold, prompt + completion, cost)
         except Exception:
@@ -300,6 +326,9 @@ class Governor:
         ctx.usage.add(
             model=model, prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost
         )
+        # The budget has just been charged: log the usage now, so that a crash before
+        # the ledger row is written leaves the two in agreement after replay.
+        self.checkpoint(ctx)
         key = (ctx.client_id, ctx.service, model)
         series = self._series.get(key)
         if series is None:
@@ -412,10 +441,14 @@ class Governor:
             list(messages), model=model_name, max_tokens=ceiling, **kwargs
         )
         streamed: list[str] = []
+        next_checkpoint = time.monotonic() + STREAM_CHECKPOINT_S
         try:
             async for event in stream:
                 if isinstance(event, ContentDelta):
                     streamed.append(event.text)
+                    if time.monotonic() >= next_checkpoint:
+                        next_checkpoint = time.monotonic() + STREAM_CHECKPOINT_S
+                        self.checkpoint(ctx, self._estimate(model_name, prompt, streamed))
                 if first_token is None and isinstance(event, ContentDelta) and event.text:
                     first_token = time.perf_counter() - started
                     metrics.LLM_TTFT.labels(ctx.service, model_name).observe(first_token)
@@ -487,6 +520,32 @@ class Governor:
 
     # -- the end of a request --------------------------------------------------------
 
+    def _entry(self, ctx: RequestContext, pending: Pending = NO_PENDING) -> LedgerEntry:
+        usage = ctx.usage
+        extra_prompt, extra_completion, extra_cost = pending
+        return LedgerEntry(
+            request_id=ctx.request_id,
+            correlation_id=ctx.correlation_id,
+            client_id=ctx.client_id,
+            service=ctx.service,
+            route=ctx.route,
+            model=usage.model,
+            prompt_tokens=usage.prompt_tokens + extra_prompt,
+            completion_tokens=usage.completion_tokens + extra_completion,
+            cost_usd=cost_decimal(usage.cost_usd + extra_cost),
+            latency_ms=round(ctx.latency_ms, 3),
+            status_code=ctx.status_code,
+            outcome=ctx.outcome,
+            flagged=usage.flagged,
+            created_at=datetime.now(UTC),
+        )
+
+    def checkpoint(self, ctx: RequestContext, pending: Pending = NO_PENDING) -> None:
+        """Log the request's usage so far (``pending``: an estimate of a stream's
+        unsettled call), so that a crash before ``finish`` still ledgers it."""
+        if not ctx.finished:
+            self.ledger.checkpoint(self._entry(ctx, pending))
+
     async def finish(self, ctx: RequestContext) -> None:
         """Release what is still held, write the ledger row, count the request. Idempotent."""
         if ctx.finished:
@@ -495,23 +554,7 @@ class Governor:
         for hold in list(ctx.holds):
             await self._release(ctx, hold)
         usage = ctx.usage
-        self.ledger.record(
-            LedgerEntry(
-                request_id=ctx.request_id,
-                client_id=ctx.client_id,
-                service=ctx.service,
-                route=ctx.route,
-                model=usage.model,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                cost_usd=cost_decimal(usage.cost_usd),
-                latency_ms=round(ctx.latency_ms, 3),
-                status_code=ctx.status_code,
-                outcome=ctx.outcome,
-                flagged=usage.flagged,
-                created_at=datetime.now(UTC),
-            )
-        )
+        self.ledger.record(self._entry(ctx))
         metrics.GOVERNED_REQUESTS.labels(ctx.service, ctx.outcome).inc()
         if ctx.span is not None:
             self.tracing.end_request(

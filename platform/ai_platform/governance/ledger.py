@@ -1,13 +1,18 @@
 """The usage ledger: one row per governed request, written in batches off the request path.
 
-``record()`` only puts the row on an in-process queue. A background task writes the
-queue to ``usage_ledger`` in bulk, every ``LEDGER_FLUSH_INTERVAL_S`` or as soon as
-``LEDGER_BATCH_SIZE`` rows wait, whichever comes first. ``aclose()`` drains the queue,
-so a graceful stop loses nothing; rows that still cannot be written then (database
-down) are spooled to a JSON-lines file in ``DATA_DIR`` and replayed at the next start.
+``record()`` appends the row to the write-ahead log (``wal.py``: one ``write(2)``, so
+it survives ``kill -9``) and puts it on an in-process queue. A background task writes
+the queue to ``usage_ledger`` in bulk, every ``LEDGER_FLUSH_INTERVAL_S`` or as soon as
+``LEDGER_BATCH_SIZE`` rows wait, whichever comes first, then deletes the log segments
+those rows were in. ``checkpoint()`` logs a request still running (its response has
+started, its stream is producing) with its usage so far. At start, and every few
+seconds, the log segments of dead processes are replayed; rows that cannot be written
+at shutdown (database down) stay in the log for the next process to start.
 
-Inserts are idempotent on ``request_id`` (``ON CONFLICT DO NOTHING``): a replayed
-spool or a re-run job step never makes a second row.
+Inserts are idempotent on ``request_id`` (``ON CONFLICT DO NOTHING``): a replayed log
+or a re-run job step never makes a second row. That key is always made by the server
+(``RequestContextMiddleware``, or a job step's own id); a caller's ``X-Request-ID``
+is stored beside it as ``correlation_id`` and is never a key.
 """
 
 from __future__ import annotations
@@ -15,24 +20,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
-import orjson
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_platform.db.models import UsageRecord
+from ai_platform.governance.wal import INTERRUPTED, Segment, WriteAheadLog
 
 logger = logging.getLogger("ai_platform.ledger")
 
-SPOOL_GLOB = "ledger-spool-*.jsonl"
+WAL_DIRNAME = "ledger-wal"
+RECOVERY_INTERVAL_S = 5.0
+"""How often a running process looks for the log segments of dead ones."""
 COST_PLACES = Decimal("1e-10")
 USAGE_TABLE = cast(Table, UsageRecord.__table__)
 
@@ -52,18 +59,20 @@ class LedgerEntry:
     outcome: str
     flagged: bool
     created_at: datetime
+    correlation_id: str | None = None
 
-    def as_json(self) -> bytes:
+    def as_row(self) -> dict[str, object]:
+        """JSON-safe: the form the write-ahead log stores."""
         data = asdict(self)
         data["cost_usd"] = str(self.cost_usd)
         data["created_at"] = self.created_at.isoformat()
-        return orjson.dumps(data)
+        return data
 
     @classmethod
-    def from_json(cls, line: bytes) -> LedgerEntry:
-        data: dict[str, Any] = orjson.loads(line)
-        data["cost_usd"] = Decimal(data["cost_usd"])
-        data["created_at"] = datetime.fromisoformat(data["created_at"])
+    def from_row(cls, row: dict[str, Any]) -> LedgerEntry:
+        data = dict(row)
+        data["cost_usd"] = Decimal(str(data["cost_usd"]))
+        data["created_at"] = datetime.fromisoformat(str(data["created_at"]))
         return cls(**data)
 
 
@@ -79,34 +88,46 @@ class UsageLedger:
         *,
         batch_size: int = 200,
         flush_interval_s: float = 0.5,
-        spool_dir: str | Path | None = None,
+        wal_dir: str | Path | None = None,
         max_pending: int = 100_000,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
-        self.spool_dir = Path(spool_dir) if spool_dir is not None else None
+        self.wal = WriteAheadLog(wal_dir) if wal_dir is not None else None
         self.max_pending = max_pending
         self._queue: asyncio.Queue[LedgerEntry] = asyncio.Queue()
         self._full = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._urgent = 0
         self._insert: Any = None
+        self._upsert: Any = None
+        self._rotated: list[Segment] = []
+        self._next_recovery = 0.0
         self.written = 0
         self.dropped = 0
+        self.recovered = 0
         self.on_written: list[Any] = []
 
     @property
     def pending(self) -> int:
         return self._queue.qsize()
 
+    def checkpoint(self, entry: LedgerEntry) -> None:
+        """Log a request still running with its usage so far (replayed as
+        ``interrupted`` if its process dies before ``record``)."""
+        if self.wal is not None:
+            self.wal.checkpoint(entry.request_id, entry.as_row())
+
     def record(self, entry: LedgerEntry) -> None:
-        """Queue one row; never blocks, never awaits."""
+        """Log and queue one row; never awaits."""
+        if self.wal is not None:
+            self.wal.final(entry.request_id, entry.as_row())
         if self._queue.qsize() >= self.max_pending:
             # Refusing to grow without bound beats exhausting memory while the
-            # database is away; the loss is counted and logged.
+            # database is away; with the log the row is replayed at the next start.
             self.dropped += 1
-            logger.error("ledger queue full; row dropped", extra={"row": entry.request_id})
+            logger.error("ledger queue full; row left to the log", extra={"row": entry.request_id})
             return
         self._queue.put_nowait(entry)
         if self._queue.qsize() >= self.batch_size:
@@ -114,7 +135,9 @@ class UsageLedger:
 
     async def start(self) -> None:
         if self._task is None:
-            await self._replay_spool()
+            if self.wal is not None:
+                self.wal.open()
+                await self.recover()
             self._task = asyncio.create_task(self._run(), name="usage-ledger-flusher")
 
     async def flush(self) -> None:
@@ -144,24 +167,54 @@ class UsageLedger:
             try:
                 await asyncio.wait_for(self._drain(retry=True), timeout_s)
             except Exception:
-                logger.exception("ledger could not be flushed at shutdown; spooling rows")
-        await self._spool_remaining()
+                logger.exception("ledger could not be flushed at shutdown; rows stay in the log")
+        if self.wal is not None:
+            if self._queue.qsize():
+                # Left on disk, unlocked: the next process to start replays them.
+                for segment in self._rotated:
+                    segment.close()
+                self._rotated = []
+                self.wal.close()
+            else:
+                self._retire_rotated()
+                self.wal.close_and_remove()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            first = await self._queue.get()
-            batch = [first, *self._take(self.batch_size - 1)]
+            try:
+                first = await asyncio.wait_for(self._queue.get(), RECOVERY_INTERVAL_S)
+            except TimeoutError:
+                await self._recover_now_and_then()
+                continue
             deadline = loop.time() + self.flush_interval_s
-            while len(batch) < self.batch_size and not self._urgent:
+            while self._queue.qsize() + 1 < self.batch_size and not self._urgent:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
                 self._full.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), remaining)
-                batch.extend(self._take(self.batch_size - len(batch)))
-            await self._write_with_retry(batch)
+            # Rotate, then take everything queued, with no await in between: every row
+            # of the rotated segments is then in this write, so once it commits the
+            # segments can go.
+            self._rotate()
+            batch = [first, *self._take(self._queue.qsize())]
+            for start in range(0, len(batch), self.batch_size):
+                await self._write_with_retry(batch[start : start + self.batch_size])
+            self._retire_rotated()
+            await self._recover_now_and_then()
+
+    def _rotate(self) -> None:
+        if self.wal is not None:
+            old = self.wal.rotate()
+            if old is not None:
+                self._rotated.append(old)
+
+    def _retire_rotated(self) -> None:
+        rotated, self._rotated = self._rotated, []
+        for segment in rotated:
+            WriteAheadLog.retire(segment)
 
     def _take(self, n: int) -> list[LedgerEntry]:
         out: list[LedgerEntry] = []
@@ -173,11 +226,13 @@ class UsageLedger:
         return out
 
     async def _drain(self, *, retry: bool = False) -> None:
+        self._rotate()
         while True:
             batch = self._take(self.batch_size)
             if not batch:
-                return
+                break
             await self._write_with_retry(batch, attempts=3 if retry else 1)
+        self._retire_rotated()
 
     async def _write_with_retry(self, batch: list[LedgerEntry], attempts: int = 0) -> None:
         """Write a batch, retrying with backoff; ``attempts=0`` retries until cancelled."""
@@ -215,67 +270,68 @@ class UsageLedger:
         for _ in batch:
             self._queue.task_done()
 
-    async def _write(self, batch: list[LedgerEntry]) -> None:
+    async def _write(self, batch: list[LedgerEntry], *, replay: bool = False) -> None:
         rows = [asdict(e) for e in batch]
         async with self.sessionmaker() as session:
             if self._insert is None:
-                dialect = session.get_bind().dialect.name
-                insert = pg_insert if dialect == "postgresql" else sqlite_insert
-                # A Core insert on the table: no ORM unit-of-work per row.
-                self._insert = insert(USAGE_TABLE).on_conflict_do_nothing(
-                    index_elements=["request_id"]
-                )
+                self._prepare(session.get_bind().dialect.name)
             connection = await session.connection()
-            await connection.execute(self._insert, rows)
+            await connection.execute(self._upsert if replay else self._insert, rows)
             await session.commit()
 
-    # -- spool: rows that outlived a failed shutdown flush ------------------------------
+    def _prepare(self, dialect: str) -> None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        # Core statements on the table: no ORM unit-of-work per row.
+        self._insert = insert(USAGE_TABLE).on_conflict_do_nothing(index_elements=["request_id"])
+        # A replayed final row replaces the ``interrupted`` row that an earlier replay
+        # made from a checkpoint; a final row is never replaced.
+        upsert = insert(USAGE_TABLE)
+        columns = [c.name for c in USAGE_TABLE.columns if c.name not in ("id", "request_id")]
+        self._upsert = upsert.on_conflict_do_update(
+            index_elements=["request_id"],
+            set_={name: upsert.excluded[name] for name in columns},
+            where=USAGE_TABLE.c.outcome == INTERRUPTED,
+        )
 
-    async def _spool_remaining(self) -> None:
-        rows = self._take(self._queue.qsize())
-        if not rows:
+    # -- recovery: the log segments of processes that died ----------------------------
+
+    async def _recover_now_and_then(self) -> None:
+        if self.wal is None or time.monotonic() < self._next_recovery:
             return
-        for _ in rows:
-            self._queue.task_done()
-        if self.spool_dir is None:
-            logger.error("ledger rows lost at shutdown", extra={"rows": len(rows)})
-            return
-        path = await asyncio.to_thread(_append_spool, self.spool_dir, rows)
-        logger.error("ledger rows spooled", extra={"rows": len(rows), "path": str(path)})
-
-    async def _replay_spool(self) -> None:
-        if self.spool_dir is None:
-            return
-        for path, entries in await asyncio.to_thread(_claim_spools, self.spool_dir):
-            for start in range(0, len(entries), self.batch_size):
-                await self._write(entries[start : start + self.batch_size])
-            await asyncio.to_thread(path.unlink)
-            logger.info("ledger spool replayed", extra={"rows": len(entries), "path": str(path)})
-
-
-def _append_spool(directory: Path, rows: list[LedgerEntry]) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"ledger-spool-{os.getpid()}.jsonl"
-    with path.open("ab") as fh:
-        fh.writelines(entry.as_json() + b"\n" for entry in rows)
-    return path
-
-
-def _claim_spools(directory: Path) -> list[tuple[Path, list[LedgerEntry]]]:
-    """Rename each spool file to this process's name (another worker may be starting
-    too) and read it."""
-    if not directory.is_dir():
-        return []
-    claimed = []
-    for path in sorted(directory.glob(SPOOL_GLOB)):
-        mine = path.with_suffix(f".replay-{os.getpid()}")
+        self._next_recovery = time.monotonic() + RECOVERY_INTERVAL_S
         try:
-            path.rename(mine)
-        except OSError:
-            continue
-        lines = mine.read_bytes().splitlines()
-        claimed.append((mine, [LedgerEntry.from_json(line) for line in lines if line.strip()]))
-    return claimed
+            await self.recover()
+        except Exception:
+            logger.warning("ledger log recovery failed; retrying later", exc_info=True)
+
+    async def recover(self) -> int:
+        """Write the rows of dead processes' log segments; return how many."""
+        if self.wal is None:
+            return 0
+        segments, rows = await asyncio.to_thread(self.wal.claim_orphans)
+        if not rows:
+            for segment in segments:
+                WriteAheadLog.retire(segment)
+            return 0
+        try:
+            entries = [LedgerEntry.from_row(row) for row in rows]
+            for start in range(0, len(entries), self.batch_size):
+                await self._write(entries[start : start + self.batch_size], replay=True)
+        except BaseException:
+            for segment in segments:
+                segment.close()  # release the claim: another process may try
+            raise
+        for segment in segments:
+            WriteAheadLog.retire(segment)
+        self.recovered += len(entries)
+        logger.warning(
+            "ledger rows recovered from the log of a stopped process",
+            extra={
+                "rows": len(entries),
+                "interrupted": sum(1 for e in entries if e.outcome == INTERRUPTED),
+            },
+        )
+        return len(entries)
 
 
 async def spent_since(
