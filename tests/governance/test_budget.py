@@ -169,23 +169,48 @@ async def test_two_redis_budgets_share_one_account(redis_url: str, key_prefix: s
 
 
 @pytest.mark.redis
-async def test_a_dead_workers_reservation_expires(redis_url: str, key_prefix: str) -> None:
-    # Long enough that the refusal below cannot race the expiry on a busy machine.
-    budget = make_budget("redis", key_prefix, Ledger(), reservation_ttl_s=2.0)
+async def test_a_dead_workers_reservation_lapses_within_its_lease(
+    redis_url: str, key_prefix: str
+) -> None:
+    # Long enough that the refusal below cannot race the lapse on a busy machine.
+    dead = make_budget("redis", key_prefix, Ledger(), reservation_ttl_s=2.0)
+    alive = make_budget("redis", key_prefix, Ledger(), reservation_ttl_s=2.0)
     try:
-        await budget.reserve("cli_f", 1.0, 1.0)  # never settled: its worker "died"
+        await dead.reserve("cli_f", 1.0, 1.0)  # never settled, and no longer renewed:
+        assert isinstance(dead, RedisBudget)
+        assert dead._heartbeat is not None
+        dead._heartbeat.cancel()  # its worker "died"
         with pytest.raises(BudgetExceededError):
-            await budget.reserve("cli_f", 1.0, 0.5)
+            await alive.reserve("cli_f", 1.0, 0.5)
 
         async def admitted() -> Reservation | None:
             try:
-                return await budget.reserve("cli_f", 1.0, 0.5)
+                return await alive.reserve("cli_f", 1.0, 0.5)
             except BudgetExceededError:
                 return None
 
-        await wait_for(admitted, timeout_s=30, interval_s=0.1, what="the dead reservation expiring")
-        status = await budget.status("cli_f", 1.0)
+        await wait_for(admitted, timeout_s=30, interval_s=0.1, what="the dead reservation lapsing")
+        status = await alive.status("cli_f", 1.0)
         assert status.reserved_usd == pytest.approx(0.5)
+    finally:
+        await dead.aclose()
+        await alive.aclose()
+
+
+@pytest.mark.redis
+async def test_a_live_reservation_is_renewed_past_its_lease(
+    redis_url: str, key_prefix: str
+) -> None:
+    budget = make_budget("redis", key_prefix, Ledger(), reservation_ttl_s=0.6)
+    try:
+        held = await budget.reserve("cli_g", 1.0, 1.0)  # a long stream, say
+        # Time passing is the subject here: five lease lengths, renewed all along.
+        await asyncio.sleep(3.0)
+        with pytest.raises(BudgetExceededError):
+            await budget.reserve("cli_g", 1.0, 0.5)
+        await budget.settle(held, 0.25)
+        status = await budget.status("cli_g", 1.0)
+        assert (status.spent_usd, status.reserved_usd) == (pytest.approx(0.25), 0)
     finally:
         await budget.aclose()
 

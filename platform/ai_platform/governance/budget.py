@@ -10,7 +10,10 @@ Two backends, one contract:
 - ``MemoryBudget``: per process, atomic because nothing awaits between the check and
   the update. Correct for one worker.
 - ``RedisBudget``: Lua scripts, atomic across every worker and host. Reservations
-  carry a deadline, so a worker that dies mid-call does not hold budget forever.
+  are leases: each carries a deadline a few seconds ahead, which the process that
+  holds it renews every ``LEASE_TTL_S / 3`` while the call runs (however long a
+  stream lasts). A worker that dies stops renewing, and its holds lapse within
+  ``LEASE_TTL_S``: the next reservation for that client frees them.
 
 Neither forgets spend on restart: the first use of a client in a month starts from
 ``SUM(cost_usd)`` of the ledger for that month (Redis only when its key is missing).
@@ -21,6 +24,8 @@ exact; Redis scripts handle up to 2^53 units (about USD 900,000 per client-month
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,9 +34,11 @@ from typing import Any, Protocol
 
 from ai_platform.core.errors import BudgetExceededError
 
+logger = logging.getLogger("ai_platform.governance")
+
 UNITS_PER_USD = 10_000_000_000
-RESERVATION_TTL_S = 600.0
-"""How long an unsettled reservation holds budget in Redis if its worker vanishes."""
+LEASE_TTL_S = 6.0
+"""How long an unsettled reservation outlives the last renewal by its process."""
 
 SpendLoader = Callable[[str, datetime], Awaitable[float]]
 """(client_id, month_start) -> USD spent by the client since month_start (the ledger)."""
@@ -233,6 +240,16 @@ end
 return 1
 """
 
+# KEYS: 1 reservation deadlines (zset); ARGV: 1 lease ms, 2.. reservation ids still held
+_RENEW = """
+local t = redis.call('TIME')
+local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
+for i = 2, #ARGV do
+  redis.call('ZADD', KEYS[1], 'XX', deadline, ARGV[i])
+end
+return 1
+"""
+
 # Seed a month's account from the ledger once; the first worker to get here wins.
 _INIT = """
 if redis.call('HSETNX', KEYS[1], 'spent', ARGV[1]) == 1 then
@@ -255,17 +272,22 @@ class RedisBudget:
         *,
         key_prefix: str,
         clock: Clock = _utcnow,
-        reservation_ttl_s: float = RESERVATION_TTL_S,
+        reservation_ttl_s: float = LEASE_TTL_S,
     ) -> None:
         self.redis = redis
         self.load_spent = load_spent
         self.prefix = key_prefix
         self.clock = clock
+        self.reservation_ttl_s = reservation_ttl_s
         self.reservation_ttl_ms = int(reservation_ttl_s * 1000)
         self._reserve = redis.register_script(_RESERVE)
         self._settle = redis.register_script(_SETTLE)
+        self._renew = redis.register_script(_RENEW)
         self._init = redis.register_script(_INIT)
         self._seeding: dict[str, asyncio.Task[None]] = {}
+        self._held: dict[str, dict[str, None]] = {}
+        """deadlines key -> reservation ids this process holds (renewed by the heartbeat)"""
+        self._heartbeat: asyncio.Task[None] | None = None
 
     @classmethod
     def from_url(cls, url: str, load_spent: SpendLoader, *, key_prefix: str) -> RedisBudget:
@@ -314,13 +336,42 @@ class RedisBudget:
                 continue
             if int(verdict) == 0:
                 raise exceeded(client_id, month, limit, int(spent), int(reserved), units)
+            self._held.setdefault(keys[1], {})[rid] = None
+            self._ensure_heartbeat()
             return Reservation(rid, client_id, month, units)
         raise RuntimeError("budget account could not be initialised in Redis")
+
+    def _ensure_heartbeat(self) -> None:
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._renew_leases(), name="budget-leases")
+
+    async def _renew_leases(self) -> None:
+        interval = self.reservation_ttl_s / 3
+        while self._held:
+            await asyncio.sleep(interval)
+            for deadlines, ids in list(self._held.items()):
+                if not ids:
+                    self._held.pop(deadlines, None)
+                    continue
+                try:
+                    await self._renew(keys=[deadlines], args=[self.reservation_ttl_ms, *ids])
+                except Exception:
+                    # A missed renewal only shortens the lease; the next one may succeed.
+                    logger.warning("renewing budget leases failed", exc_info=True)
+
+    def _release_lease(self, reservation: Reservation) -> None:
+        deadlines = self.keys(reservation.client_id, reservation.month)[1]
+        ids = self._held.get(deadlines)
+        if ids is not None:
+            ids.pop(reservation.id, None)
+            if not ids:
+                del self._held[deadlines]
 
     async def settle(self, reservation: Reservation, actual_usd: float) -> None:
         if not reservation.open:
             return
         reservation.open = False
+        self._release_lease(reservation)
         await self._settle(
             keys=self.keys(reservation.client_id, reservation.month),
             args=[reservation.id, to_units(actual_usd)],
@@ -339,4 +390,8 @@ class RedisBudget:
         )
 
     async def aclose(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
         await self.redis.aclose()
