@@ -72,11 +72,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_logging(settings.log_level)
     async with AsyncExitStack() as stack:
         res = await open_resources(settings, stack)
+        auth = Authenticator(settings, res.sessionmaker)
+        await auth.start(settings.redis_url)
+        stack.push_async_callback(auth.aclose)
         platform = PlatformState(
             settings=settings,
             engine=res.engine,
             sessionmaker=res.sessionmaker,
-            auth=Authenticator(settings, res.sessionmaker),
+            auth=auth,
             governor=res.governor,
             llm=res.llm,
             simulator=res.simulator,

@@ -93,8 +93,7 @@ async def _commit_and_forget(
     # Durable first, then forgotten: dropping the cache before the commit would let a
     # concurrent request re-cache the still-valid row for a whole TTL.
     await session.commit()
-    for prefix in prefixes:
-        platform.auth.invalidate(prefix)
+    await platform.auth.invalidate_everywhere(prefixes)
 
 
 # -- clients ---------------------------------------------------------------------------
