@@ -23,6 +23,7 @@ from ai_platform.db.models import UsageRecord
 from ai_platform.governance.governor import Governor
 from ai_platform.llm.pricing import PriceTable
 from ai_platform.llm.tokens import estimate_messages_tokens
+from ai_platform.services.research.runner import stop_runner
 from tests.support import REDIS_URL, make_settings
 
 MESSAGE = "How do I make my Python web service faster under load?"
@@ -66,11 +67,17 @@ async def probe_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.As
 
     asgi-lifespan sets the *same* state dict on every request's scope, so the copy
     has to happen inside its wrapper (between it and the app), where uvicorn makes it.
+
+    The research runner that ``create_app`` starts is stopped: these tests are not
+    about research, and a runner claiming a job from the shared database would make
+    LLM calls through this app's simulator and governor, using up the faults a test
+    injects and adding to the counts it checks.
     """
     app = create(settings)
     async with LifespanManager(
         per_request_state(app), startup_timeout=30, shutdown_timeout=30
     ) as manager:
+        await stop_runner(app.state.platform)
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield app, client
@@ -87,6 +94,7 @@ class Row:
     model: str | None
     route: str
     flagged: bool
+    correlation_id: str | None = None
 
 
 async def ledger_rows(settings: Settings, client_id: str) -> list[Row]:
@@ -109,6 +117,7 @@ async def ledger_rows(settings: Settings, client_id: str) -> list[Row]:
             r.model,
             r.route,
             r.flagged,
+            r.correlation_id,
         )
         for r in records
     ]

@@ -16,6 +16,7 @@ from benchmarks.governed_app import create
 from ai_platform.governance.budget import BudgetStatus
 from ai_platform.harness.serving import serve_in_background
 from ai_platform.harness.waiting import wait_for
+from ai_platform.services.research.runner import stop_runner
 from tests.governance.support import (
     MESSAGE,
     governed_settings,
@@ -37,6 +38,7 @@ async def test_disconnect_mid_stream_releases_and_ledgers(
     tenant = await make_tenant(settings, budget_usd=budget)
     app = create(settings)
     async with serve_in_background(app, lifespan="on", shutdown_timeout_s=15) as base_url:
+        await stop_runner(app.state.platform)  # not about research: see probe_app
         governor = governor_of(app)
         port = urlsplit(base_url).port
         body = f'{{"message": "{MESSAGE}", "max_tokens": 400}}'.encode()

@@ -302,3 +302,35 @@ async def test_concurrent_requests_finish_before_shutdown_returns(
         responses = await post_many(client, 50, tenant.headers)
     assert all(r.status_code == 200 for r in responses)
     assert len(await ledger_rows(settings, tenant.client_id)) == 50
+
+
+async def test_a_repeated_x_request_id_never_merges_ledger_rows(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = governed_settings(sqlite_url, tmp_path)
+    caller = await make_tenant(settings, rpm=1_000)
+    victim = await make_tenant(settings, rpm=1_000)
+    shared = {"X-Request-ID": "trace-0000-shared"}
+    async with probe_app(settings) as (app, client):
+        answers = [
+            await client.post(
+                "/bench/chat", json={"message": MESSAGE}, headers={**caller.headers, **shared}
+            )
+            for _ in range(20)
+        ]
+        # Another tenant's client later sends the same id: its call is its own.
+        theirs = await client.post(
+            "/bench/chat", json={"message": MESSAGE}, headers={**victim.headers, **shared}
+        )
+        await governor_of(app).ledger.flush()
+    assert all(r.status_code == 200 for r in [*answers, theirs])
+    assert {r.headers["x-correlation-id"] for r in [*answers, theirs]} == {"trace-0000-shared"}
+    rows = await ledger_rows(settings, caller.client_id)
+    assert len(rows) == 20
+    assert {row.request_id for row in rows} == {r.headers["x-request-id"] for r in answers}
+    billed = sum(Decimal(str(r.json()["metadata"]["estimated_cost_usd"])) for r in answers)
+    assert sum((row.cost_usd for row in rows), Decimal(0)) == billed > 0
+    assert {row.correlation_id for row in rows} == {"trace-0000-shared"}
+    [their_row] = await ledger_rows(settings, victim.client_id)
+    assert their_row.request_id == theirs.headers["x-request-id"]
+    assert their_row.cost_usd > 0

@@ -10,10 +10,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
+from ai_platform.db.base import utcnow
+from ai_platform.db.engine import create_engine
 from ai_platform.harness.serving import serve_in_background
 from ai_platform.harness.waiting import WaitTimeout, wait_for
 from ai_platform.services.research.config import get_research_settings
+from ai_platform.services.research.models import ResearchJob
+from ai_platform.services.research.schemas import UNFINISHED
 from tests.support import Tenant
 
 BASE = "/api/v1/research"
@@ -55,6 +60,48 @@ def quick_research(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_research_settings.cache_clear()
     yield
     get_research_settings.cache_clear()
+
+
+@pytest.fixture
+def jobs_db_url(request: pytest.FixtureRequest) -> str | None:
+    """The test's database, if it uses one (resolved here: an async fixture cannot
+    set up the async ``sqlite_url``/``postgres_url`` from inside the running loop)."""
+    return request.getfixturevalue("db_url") if "db_url" in request.fixturenames else None
+
+
+@pytest.fixture(autouse=True)
+async def no_runnable_jobs_left_behind(jobs_db_url: str | None) -> AsyncIterator[None]:
+    """End every research job this test left unfinished in its database.
+
+    The databases are shared by the whole run (``sqlite_url``/``postgres_url`` are
+    session-scoped), and every app a later test starts runs a research runner that
+    claims any unfinished job whose lease has lapsed (or was released at shutdown).
+    A leftover job would then make its LLM calls through that later app's
+    simulator and governor, using up the faults it injects and inflating its
+    counts. ``test_leases`` leaves jobs ``running`` on 30 s leases on purpose, and
+    any test that fails mid-job leaves one too. Being autouse, this fixture is torn
+    down after the test's apps have stopped.
+    """
+    yield
+    if jobs_db_url is None:
+        return
+    engine = create_engine(jobs_db_url)
+    try:
+        async with engine.begin() as conn:
+            now = utcnow()
+            await conn.execute(
+                update(ResearchJob)
+                .where(ResearchJob.status.in_(UNFINISHED))
+                .values(
+                    status="cancelled",
+                    finished_at=now,
+                    updated_at=now,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+            )
+    finally:
+        await engine.dispose()
 
 
 async def ingest(http: httpx.AsyncClient, tenant: Tenant) -> None:

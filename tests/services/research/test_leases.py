@@ -28,6 +28,8 @@ async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[Async
 
 
 async def _job(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> ResearchJob:
+    # These tests leave their jobs ``running`` on 30 s leases: the conftest's
+    # ``no_runnable_jobs_left_behind`` ends them, or a later app's runner would run them.
     tenant = await make_tenant(settings)
     job = ResearchJob(
         id=new_id("rsch"),
