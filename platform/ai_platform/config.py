@@ -84,6 +84,27 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
+    # Uploads: bounded decoding (docs/services/assistant.md, docs/services/knowledge.md).
+    # Images: the header is read first; an image over ASSISTANT_MAX_IMAGE_PIXELS is a 413
+    # without decoding. Decodes then wait for one of IMAGE_DECODE_CONCURRENCY slots and
+    # for width*height tokens from IMAGE_PIXELS_IN_FLIGHT (a decoded pixel takes about 4
+    # bytes); an image needing more than the whole budget is a 413, and one that waits
+    # longer than IMAGE_DECODE_WAIT_S is a 503 with Retry-After.
+    assistant_max_image_pixels: int = Field(default=40_000_000, ge=1)
+    image_decode_concurrency: int = Field(default=2, ge=1)
+    image_pixels_in_flight: int = Field(default=80_000_000, ge=1)
+    image_decode_wait_s: float = Field(default=30.0, ge=0)
+    # PDFs are read by pypdf in a separate process (KNOWLEDGE_PDF_WORKERS at once),
+    # killed past its CPU or memory budget: 413 pdf_too_complex. More than
+    # KNOWLEDGE_PDF_MAX_PAGES pages is refused before any page is read; no stream may
+    # inflate past KNOWLEDGE_PDF_MAX_STREAM_BYTES.
+    knowledge_pdf_max_pages: int = Field(default=500, ge=1)
+    knowledge_pdf_max_seconds: float = Field(default=5.0, gt=0)
+    knowledge_pdf_max_memory_mb: int = Field(default=384, ge=64)
+    knowledge_pdf_max_stream_bytes: int = Field(default=10_000_000, ge=65_536)
+    knowledge_pdf_workers: int = Field(default=2, ge=1)
+    knowledge_pdf_wait_s: float = Field(default=30.0, ge=0)
+
     # Observability
     metrics_enabled: bool = True
     otel_exporter_otlp_endpoint: str | None = None

@@ -95,6 +95,23 @@ class RequestValidationFailed(AIServiceError):
     description = "The request failed validation"
 
 
+class UnknownModelError(AIServiceError):
+    """A model the platform cannot price or route: refused before any call is made."""
+
+    status_code = 422
+    error_code = "unknown_model"
+    description = "The requested model is not one this platform serves"
+
+    def __init__(
+        self, model: str, *, reason: str | None = None, known: list[str] | None = None
+    ) -> None:
+        super().__init__(
+            f"model {model!r} {reason or 'is not a chat model this platform can price'}; "
+            "omit 'model' to use the default",
+            details={"model": model, "known_models": known or []},
+        )
+
+
 class RateLimitedError(AIServiceError):
     status_code = 429
     error_code = "rate_limited"

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ai_platform.core.envelope import ErrorResponse, error_body_bytes
 from ai_platform.core.errors import AIServiceError
@@ -60,15 +61,50 @@ async def _service_error(request: Request, exc: Exception) -> Response:
     )
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# Starlette's multipart parser has no error type for a text field over its part-size
+# limit: it raises a 400 with this message. It is a size refusal, so a 413.
+_PART_TOO_LARGE = "Part exceeded maximum size"
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts on this path, asking the app's own router.
+
+    Each route of a path is its own route object, so the 405 a router raises names
+    only the methods of the first route whose path matched.
+    """
+    base = {
+        "type": "http",
+        "path": request.scope["path"],
+        "root_path": request.scope.get("root_path", ""),
+        "headers": [],
+        "query_string": b"",
+    }
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**base, "method": method})[0] == Match.FULL for route in routes)
+    ]
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    code = HTTP_CODES.get(exc.status_code, "http_error")
-    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    if exc.status_code == 404 and message == "Not Found":
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    message = exc.detail if isinstance(exc.detail, str) else ""
+    if status == 400 and message.startswith(_PART_TOO_LARGE):
+        status = 413
+    code = HTTP_CODES.get(status, "http_error")
+    message = message or code.replace("_", " ")
+    if status == 404 and message == "Not Found":
         message = f"no route matches {request.method} {request.url.path}"
-    elif exc.status_code == 405:
+    elif status == 405:
         message = f"method {request.method} is not allowed on {request.url.path}"
-    return error_response(request, exc.status_code, code, message, None, exc.headers)
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    return error_response(request, status, code, message, None, headers or None)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

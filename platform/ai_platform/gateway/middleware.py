@@ -156,8 +156,24 @@ class RequestContextMiddleware:
             service_var.reset(service_token)
 
 
+class BodyTooLargeError(HTTPException):
+    """Raised from ``receive`` once a body passes the limit (FastAPI re-raises
+    ``HTTPException`` from its body read, so the handler answers 413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body exceeds the limit of {limit} bytes")
+
+
 class BodySizeLimitMiddleware:
-    """Refuse bodies over ``max_bytes`` with a 413 envelope before the app reads them."""
+    """Refuse bodies over ``max_bytes`` with a 413 envelope before the app reads them.
+
+    A declared ``Content-Length`` over the limit is refused at once. A body without one
+    (chunked) is counted as it is read: past the limit, ``receive`` raises
+    ``BodyTooLargeError`` and every later read raises it again. Whatever the app makes
+    of that (a parser may wrap it into a 400, or let it escape), the client gets the
+    413 envelope: once the limit is passed, a response the app starts with any other
+    status is replaced by it.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -173,30 +189,58 @@ class BodySizeLimitMiddleware:
                 try:
                     declared = int(value)
                 except ValueError:
+                    declared = -1
+                if declared < 0:
                     await send_error(send, scope, 400, "bad_request", "invalid Content-Length")
                     return
                 if declared > limit:
-                    await send_error(
-                        send,
-                        scope,
-                        413,
-                        "payload_too_large",
-                        f"request body of {declared} bytes exceeds the limit of {limit} bytes",
-                        {"limit_bytes": limit},
-                    )
+                    await self._too_large(send, scope, declared)
                     return
                 break
         received = 0
+        exceeded = False
+        started = False
+        replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
+            if exceeded:
+                raise BodyTooLargeError(limit)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    # Raised inside the app's body read, so FastAPI passes it to the
-                    # HTTPException handler and the client gets the 413 envelope.
-                    raise HTTPException(413, f"request body exceeds the limit of {limit} bytes")
+                    exceeded = True
+                    raise BodyTooLargeError(limit)
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started, replaced
+            if replaced:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+                if exceeded and message["status"] != 413:
+                    replaced = True
+                    await self._too_large(send, scope)
+                    return
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not exceeded or started:
+                raise
+            await self._too_large(send, scope)
+
+    async def _too_large(self, send: Send, scope: Scope, declared: int | None = None) -> None:
+        size = "request body" if declared is None else f"request body of {declared} bytes"
+        limit = self.max_bytes
+        await send_error(
+            send,
+            scope,
+            413,
+            "payload_too_large",
+            f"{size} exceeds the limit of {limit} bytes",
+            {"limit_bytes": limit},
+        )

@@ -18,9 +18,12 @@ Model names resolve in this order:
 
 A model that still does not resolve is priced at the table's *fallback* model
 (``gpt-4o`` unless the file says otherwise) and the returned ``ModelPrice`` has
-``known=False``. Unknown models therefore never fail a request, and are not free
+``known=False``. Unknown models therefore never fail a call, and are not free
 either: a budget still reserves a realistic amount, and the ledger can show which
-costs are estimates.
+costs are estimates. A model a *client* names is checked earlier, at the edge
+(``require_chat_model``): one the table cannot price as a chat model, and that is
+not one of the deployment's configured models, is refused with ``unknown_model``
+before any call is made.
 
 Costs are computed in ``Decimal`` and rounded half-up to 10 decimal places.
 """
@@ -29,12 +32,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
+
+from ai_platform.core.errors import UnknownModelError
 
 ModelKind = Literal["chat", "embedding"]
 
@@ -102,6 +107,28 @@ class ModelPrice:
             "source": self.source,
             "as_of": self.as_of,
         }
+
+
+class ConfiguredModels(Protocol):
+    """The models a deployment configures (``Settings`` has them)."""
+
+    @property
+    def default_model(self) -> str: ...
+
+    @property
+    def vision_model(self) -> str: ...
+
+
+def check_requested_model(
+    prices: PriceTable, configured: ConfiguredModels, model: str | None
+) -> None:
+    """The edge check of a ``model`` a request names (None: the default, always fine):
+    a 422 ``unknown_model`` unless the table prices it as a chat model or the
+    deployment configures it. Routes call it before any model call or write."""
+    if model is not None:
+        prices.require_chat_model(
+            model, configured=(configured.default_model, configured.vision_model)
+        )
 
 
 def round_cost(value: Decimal) -> Decimal:
@@ -205,6 +232,29 @@ class PriceTable:
 
     def is_known(self, model: str) -> bool:
         return self.resolve(model) is not None
+
+    def chat_models(self) -> list[str]:
+        """Every name (priced chat model or alias of one) a client may ask for."""
+        names = [n for n, p in self._models.items() if p.kind == "chat"]
+        names += [a for a, target in self._aliases.items() if self._models[target].kind == "chat"]
+        return sorted(names)
+
+    def require_chat_model(self, model: str, *, configured: Iterable[str] = ()) -> None:
+        """Refuse (``UnknownModelError``, 422) a chat model a client named that the
+        platform cannot price, or that is priced as an embedding model.
+
+        ``configured`` names (the deployment's default and vision models: an Azure
+        deployment, a local model the price file does not list) are accepted as is.
+        """
+        allowed = [m for m in configured if m]
+        if model in allowed:
+            return
+        known = sorted({*self.chat_models(), *allowed})
+        resolved = self.resolve(model)
+        if resolved is None:
+            raise UnknownModelError(model, known=known)
+        if self._models[resolved].kind != "chat":
+            raise UnknownModelError(model, reason="is an embedding model", known=known)
 
     def cost_decimal(
         self, model: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0

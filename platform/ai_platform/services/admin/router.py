@@ -6,7 +6,7 @@ service ``admin``); a key without the admin scope gets a 403 envelope, ledgered 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import anyio
@@ -25,6 +25,8 @@ from ai_platform.core.errors import (
     ServiceUnavailableError,
     UnauthorizedError,
 )
+from ai_platform.core.ids import ClientIdStr, KeyIdStr, RequestIdStr
+from ai_platform.core.numbers import MAX_INT64, MAX_OFFSET
 from ai_platform.gateway.deps import PlatformDep, SessionDep, require_admin
 from ai_platform.gateway.errors import error_responses
 from ai_platform.gateway.governed import governed
@@ -64,16 +66,22 @@ async def admin_context(
 
 AdminCtx = Annotated[RequestContext, Depends(admin_context)]
 
-ClientId = Annotated[str, Path(min_length=1, max_length=40, examples=["cli_8b1f0c2d9e4a"])]
-KeyId = Annotated[str, Path(min_length=1, max_length=40, examples=["key_3c9d1e2f4a5b"])]
+ClientId = Annotated[ClientIdStr, Path(examples=["cli_8b1f0c2d9e4a4f6b8c3d2e1f0a9b8c7d"])]
+KeyId = Annotated[KeyIdStr, Path(examples=["key_3c9d1e2f4a5b4c6d8e7f9a0b1c2d3e4f"])]
+# A day window ends at the next midnight: the last representable day has none.
+LAST_DAY = date.max - timedelta(days=1)
 StartDay = Annotated[
-    date | None, Query(description="First UTC day included (YYYY-MM-DD).", examples=["2025-09-01"])
+    date | None,
+    Query(le=LAST_DAY, description="First UTC day included (YYYY-MM-DD).", examples=["2025-09-01"]),
 ]
 EndDay = Annotated[
-    date | None, Query(description="Last UTC day included (YYYY-MM-DD).", examples=["2025-09-30"])
+    date | None,
+    Query(le=LAST_DAY, description="Last UTC day included (YYYY-MM-DD).", examples=["2025-09-30"]),
 ]
-ClientFilter = Annotated[str | None, Query(min_length=1, max_length=40)]
-ServiceFilter = Annotated[str | None, Query(alias="service", min_length=1, max_length=40)]
+ClientFilter = Annotated[ClientIdStr | None, Query()]
+ServiceFilter = Annotated[
+    str | None, Query(alias="service", min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")
+]
 
 _BASE: tuple[type[AIServiceError], ...] = (
     UnauthorizedError,
@@ -119,7 +127,7 @@ async def list_clients(
     session: SessionDep,
     platform: PlatformDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     include_inactive: bool = True,
 ) -> APIResponse[Page[ClientOut]]:
     """Clients, oldest first, a page at a time."""
@@ -300,7 +308,9 @@ async def usage_requests(
     service_name: ServiceFilter = None,
     start: StartDay = None,
     end: EndDay = None,
-    before_id: Annotated[int | None, Query(ge=1, description="From a previous page.")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=MAX_INT64, description="From a previous page.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> APIResponse[LedgerPage]:
     """Ledger rows, newest first: one per governed request, with tokens, cost and outcome."""
@@ -323,7 +333,7 @@ async def usage_requests(
 )
 async def usage_request(
     request: Request,
-    request_id: Annotated[str, Path(min_length=1, max_length=64)],
+    request_id: Annotated[RequestIdStr, Path()],
     ctx: AdminCtx,
     session: SessionDep,
 ) -> APIResponse[LedgerRecord]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+
+from ai_platform.core.numbers import StrictCount, StrictUsd
+from ai_platform.core.text import Line
 
 T = TypeVar("T")
 
@@ -53,10 +56,12 @@ class ClientCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=200)
-    rpm_limit: int | None = Field(default=None, ge=1, le=MAX_RPM, description="Requests/minute.")
-    tpd_limit: int | None = Field(default=None, ge=1, le=MAX_TPD, description="Tokens/day.")
-    monthly_budget_usd: float | None = Field(default=None, ge=0, le=MAX_BUDGET_USD)
+    name: Line = Field(min_length=1, max_length=200)
+    rpm_limit: StrictCount | None = Field(
+        default=None, ge=1, le=MAX_RPM, description="Requests/minute."
+    )
+    tpd_limit: StrictCount | None = Field(default=None, ge=1, le=MAX_TPD, description="Tokens/day.")
+    monthly_budget_usd: StrictUsd | None = Field(default=None, ge=0, le=MAX_BUDGET_USD)
 
     clean_name = field_validator("name")(_clean_name)
 
@@ -74,10 +79,10 @@ class ClientUpdate(BaseModel):
         },
     )
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    rpm_limit: int | None = Field(default=None, ge=1, le=MAX_RPM)
-    tpd_limit: int | None = Field(default=None, ge=1, le=MAX_TPD)
-    monthly_budget_usd: float | None = Field(default=None, ge=0, le=MAX_BUDGET_USD)
+    name: Line | None = Field(default=None, min_length=1, max_length=200)
+    rpm_limit: StrictCount | None = Field(default=None, ge=1, le=MAX_RPM)
+    tpd_limit: StrictCount | None = Field(default=None, ge=1, le=MAX_TPD)
+    monthly_budget_usd: StrictUsd | None = Field(default=None, ge=0, le=MAX_BUDGET_USD)
 
     clean_name = field_validator("name")(_clean_name)
 
@@ -161,9 +166,9 @@ class KeyCreate(BaseModel):
         },
     )
 
-    name: str = Field(default="default", min_length=1, max_length=200)
-    admin: bool = Field(default=False, description="Grant the admin scope.")
-    expires_in_days: int | None = Field(default=None, ge=1, le=MAX_KEY_DAYS)
+    name: Line = Field(default="default", min_length=1, max_length=200)
+    admin: StrictBool = Field(default=False, description="Grant the admin scope.")
+    expires_in_days: StrictCount | None = Field(default=None, ge=1, le=MAX_KEY_DAYS)
 
     clean_name = field_validator("name")(_clean_name)
 

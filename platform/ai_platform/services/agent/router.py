@@ -7,7 +7,7 @@ from contextlib import aclosing, asynccontextmanager
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,12 +17,15 @@ from ai_platform.core.errors import (
     BudgetExceededError,
     NotFoundError,
     RequestValidationFailed,
+    UnknownModelError,
 )
+from ai_platform.core.ids import ConversationIdStr
 from ai_platform.gateway.deps import PlatformDep, SessionDep
 from ai_platform.gateway.errors import error_responses
 from ai_platform.gateway.governed import governed
 from ai_platform.gateway.responses import envelope
 from ai_platform.governance.context import RequestContext
+from ai_platform.llm.pricing import check_requested_model
 from ai_platform.services.agent import repository as repo
 from ai_platform.services.agent.conversations import (
     load_conversation,
@@ -43,8 +46,9 @@ from ai_platform.services.agent.streaming import TurnStream
 router = APIRouter(prefix="/api/v1/agent", tags=["Customer Agent"])
 
 AgentCtx = Annotated[RequestContext, Depends(governed("agent"))]
+ConversationId = Annotated[ConversationIdStr, Path(description="a `conv_…` id")]
 CHAT_ERRORS = error_responses(
-    *GOVERNED_ERRORS, NotFoundError, BudgetExceededError, RequestValidationFailed
+    *GOVERNED_ERRORS, NotFoundError, BudgetExceededError, RequestValidationFailed, UnknownModelError
 )
 READ_ERRORS = error_responses(*GOVERNED_ERRORS, NotFoundError)
 
@@ -68,10 +72,11 @@ async def chat(
     """Send a message; the agent may look up orders, search the knowledge base, open a
     ticket or hand the conversation to a human before it answers. Omit
     ``conversation_id`` to start a conversation; the answer carries its id."""
+    check_requested_model(ctx.governor.prices, ctx.governor.settings, body.model)
     plan = await prepare_turn(
         session, ctx, kind=KIND, conversation_id=body.conversation_id, inputs=body.input_messages()
     )
-    turn = AgentTurn(ctx, plan, lambda: _borrowed(session), stream=False)
+    turn = AgentTurn(ctx, plan, lambda: _borrowed(session), stream=False, model=body.model)
     async with aclosing(turn.events()) as events:
         async for _ in events:
             pass
@@ -104,11 +109,12 @@ async def open_stream(
     body: ChatRequest, ctx: AgentCtx, platform: PlatformDep
 ) -> AsyncIterator[TurnStream]:
     """Everything that can fail with an ordinary error envelope happens here, before
-    the stream opens: validation, screening, the conversation's ownership.
+    the stream opens: validation, the model's name, screening, the conversation's ownership.
 
     A request-scoped dependency (it must outlive the stream to close it), so it opens
     its own read-only session instead of the request's function-scoped one.
     """
+    check_requested_model(ctx.governor.prices, ctx.governor.settings, body.model)
     sessionmaker = platform.sessionmaker
     async with sessionmaker() as session:
         plan = await prepare_turn(
@@ -127,7 +133,7 @@ async def open_stream(
             yield tool_session
             await tool_session.commit()
 
-    turn = AgentTurn(ctx, plan, committed, stream=True)
+    turn = AgentTurn(ctx, plan, committed, stream=True, model=body.model)
     stream = TurnStream(ctx, plan, turn, sessionmaker)
     ctx.defer_finish()
     try:
@@ -165,7 +171,7 @@ async def chat_stream(
     responses=READ_ERRORS,
 )
 async def get_conversation(
-    conversation_id: str, request: Request, ctx: AgentCtx, session: SessionDep
+    conversation_id: ConversationId, request: Request, ctx: AgentCtx, session: SessionDep
 ) -> APIResponse[ConversationOut]:
     conversation = await load_conversation(session, ctx.client_id, conversation_id, KIND)
     return envelope(request, conversation)
@@ -181,7 +187,7 @@ async def list_tickets(
     request: Request,
     ctx: AgentCtx,
     session: SessionDep,
-    conversation_id: Annotated[str | None, Query(max_length=40)] = None,
+    conversation_id: Annotated[ConversationIdStr | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> APIResponse[TicketList]:
     tickets = await repo.list_tickets(

@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ai_platform.core.ids import ConversationIdStr
+from ai_platform.core.text import ModelName, Text
+
 MAX_MESSAGE_CHARS = 8_000
 MAX_MESSAGES = 20
 MAX_TOTAL_CHARS = 32_000
@@ -18,7 +21,7 @@ class InputMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"] = "user"
-    content: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    content: Text = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
 
 
 class ChatRequest(BaseModel):
@@ -37,14 +40,16 @@ class ChatRequest(BaseModel):
         },
     )
 
-    conversation_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=40,
-        description="Continue this conversation; omit to start a new one.",
+    conversation_id: ConversationIdStr | None = Field(
+        default=None, description="Continue this conversation (`conv_…`); omit to start a new one."
     )
-    message: str | None = Field(default=None, min_length=1, max_length=MAX_MESSAGE_CHARS)
+    message: Text | None = Field(default=None, min_length=1, max_length=MAX_MESSAGE_CHARS)
     messages: list[InputMessage] | None = Field(default=None, min_length=1, max_length=MAX_MESSAGES)
+    model: ModelName | None = Field(
+        default=None,
+        description="Chat model for this turn; the platform default when omitted. "
+        "A model the platform cannot price is a 422 `unknown_model`.",
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> ChatRequest:

@@ -9,13 +9,12 @@ question can refer to what the model said about the image.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Literal
 
-import anyio
 from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ai_platform.config import Settings
 from ai_platform.core.errors import BadRequestError
 from ai_platform.governance.context import RequestContext
 from ai_platform.llm.images import image_part, text_part
@@ -26,9 +25,10 @@ from ai_platform.services.agent.schemas import InputMessage
 from ai_platform.services.assistant.images import (
     MAX_IMAGE_BYTES,
     MAX_IMAGES,
+    ImageDecoder,
+    ImageLimits,
     PreparedImage,
     check_declared_type,
-    prepare_image,
     too_large,
 )
 
@@ -64,18 +64,30 @@ def check_upload_count(uploads: list[UploadFile]) -> None:
         )
 
 
-async def read_images(uploads: list[UploadFile]) -> list[PreparedImage]:
-    """Read and validate every upload; decoding runs in a worker thread."""
+DECODER_KEY = "assistant.image_decoder"
+
+
+def image_decoder(extras: dict[str, Any], settings: Settings) -> ImageDecoder:
+    """The process's one ``ImageDecoder``, kept in the platform's state (made on first use)."""
+    decoder = extras.get(DECODER_KEY)
+    if not isinstance(decoder, ImageDecoder):
+        decoder = extras[DECODER_KEY] = ImageDecoder(ImageLimits.from_settings(settings))
+    return decoder
+
+
+async def read_images(uploads: list[UploadFile], decoder: ImageDecoder) -> list[PreparedImage]:
+    """Read and validate every upload, one at a time; each is probed and then decoded
+    in a worker thread within the decoder's slots and pixel budget."""
     prepared: list[PreparedImage] = []
     for index, upload in enumerate(uploads):
         name = upload.filename or f"image-{index + 1}"
         data = await upload.read(MAX_IMAGE_BYTES + 1)
         if len(data) > MAX_IMAGE_BYTES:
             raise too_large(upload.size or len(data), index=index, filename=name)
-        check = partial(
-            prepare_image, data, index=index, filename=name, content_type=upload.content_type
+        image = await decoder.prepare(
+            data, index=index, filename=name, content_type=upload.content_type
         )
-        prepared.append(await anyio.to_thread.run_sync(check))
+        prepared.append(image)
     return prepared
 
 
@@ -86,6 +98,7 @@ async def analyze(
     uploads: list[UploadFile],
     prompt: str,
     conversation_id: str | None,
+    decoder: ImageDecoder,
     detail: Detail = "auto",
 ) -> TurnOutcome:
     check_upload_count(uploads)
@@ -100,7 +113,7 @@ async def analyze(
         conversation_id=conversation_id,
         inputs=[InputMessage(role="user", content=prompt)],
     )
-    images = await read_images(uploads)
+    images = await read_images(uploads, decoder)
     content: list[dict[str, Any]] = [text_part(prompt)]
     content += [image_part(img.data, img.sent_mime, detail) for img in images]
     messages = [

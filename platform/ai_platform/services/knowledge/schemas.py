@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from ai_platform.core.text import Line, ModelName, Text
 from ai_platform.services.knowledge.config import (
     MAX_DOCUMENTS_PER_REQUEST,
     MAX_METADATA_KEYS,
@@ -18,6 +19,9 @@ from ai_platform.services.knowledge.config import (
 )
 
 Metadata = dict[str, str]
+"""Metadata as stored and returned."""
+MetadataIn = dict[Line, Text]
+"""Metadata as a client sends it: keys on one line, values without NUL or controls."""
 
 
 def check_metadata(value: Metadata | None) -> Metadata | None:
@@ -49,10 +53,12 @@ class DocumentIn(BaseModel):
         }
     )
 
-    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="plain text or Markdown")
-    source: str = Field(default="api", min_length=1, max_length=MAX_SOURCE_CHARS)
-    metadata: Metadata = Field(default_factory=dict, description="string pairs; used by filters")
+    title: Line = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    text: Text = Field(
+        min_length=1, max_length=MAX_TEXT_CHARS, description="plain text or Markdown"
+    )
+    source: Line = Field(default="api", min_length=1, max_length=MAX_SOURCE_CHARS)
+    metadata: MetadataIn = Field(default_factory=dict, description="string pairs; used by filters")
 
     _metadata = field_validator("metadata")(check_metadata)
 
@@ -107,9 +113,9 @@ class SearchRequest(BaseModel):
         }
     )
 
-    query: str = Field(..., min_length=1, max_length=10000, description="Search query")
+    query: Text = Field(..., min_length=1, max_length=10000, description="Search query")
     max_results: int = Field(default=5, ge=1, le=20, description="Maximum results to return")
-    filters: Metadata | None = Field(
+    filters: MetadataIn | None = Field(
         default=None, description="Optional metadata filters (every pair must match exactly)"
     )
     mode: SearchMode | None = Field(
@@ -117,7 +123,7 @@ class SearchRequest(BaseModel):
         description="fulltext, or hybrid (full text + vectors, fused with RRF); "
         "default hybrid when embeddings are enabled",
     )
-    include_flagged: bool = Field(
+    include_flagged: StrictBool = Field(
         default=False, description="also return chunks the injection screen flagged"
     )
 
@@ -150,11 +156,13 @@ class AnswerRequest(BaseModel):
         }
     )
 
-    question: str = Field(min_length=1, max_length=10000)
+    question: Text = Field(min_length=1, max_length=10000)
     max_passages: int = Field(default=5, ge=1, le=10)
-    filters: Metadata | None = None
+    filters: MetadataIn | None = None
     mode: SearchMode | None = None
-    model: str | None = Field(default=None, max_length=100, description="chat model override")
+    model: ModelName | None = Field(
+        default=None, description="chat model override; an unknown one is a 422 `unknown_model`"
+    )
 
     _filters = field_validator("filters")(check_metadata)
 

@@ -9,12 +9,20 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ai_platform.core.envelope import APIResponse
-from ai_platform.core.errors import GOVERNED_ERRORS, ConflictError, NotFoundError
+from ai_platform.core.errors import (
+    GOVERNED_ERRORS,
+    ConflictError,
+    NotFoundError,
+    RequestValidationFailed,
+    UnknownModelError,
+)
+from ai_platform.core.ids import ResearchIdStr
 from ai_platform.gateway.deps import PlatformDep, SessionDep
 from ai_platform.gateway.errors import error_responses
 from ai_platform.gateway.governed import governed
 from ai_platform.gateway.responses import envelope
 from ai_platform.governance.context import RequestContext
+from ai_platform.llm.pricing import check_requested_model
 from ai_platform.services.research import service
 from ai_platform.services.research.config import get_research_settings
 from ai_platform.services.research.runner import get_runner
@@ -25,9 +33,7 @@ router = APIRouter(prefix="/api/v1/research", tags=["Research Team"])
 # One dependency object for every route: FastAPI caches it per request, so a route
 # that also depends on it through ``owned`` opens a single governed context.
 ResearchCtx = Annotated[RequestContext, Depends(governed("research"))]
-TaskId = Annotated[
-    str, Path(min_length=1, max_length=40, description="the task id /start returned")
-]
+TaskId = Annotated[ResearchIdStr, Path(description="the `rsch_…` task id /start returned")]
 
 READ_ERRORS = error_responses(*GOVERNED_ERRORS, NotFoundError)
 
@@ -44,7 +50,7 @@ async def owned(task_id: TaskId, ctx: ResearchCtx, platform: PlatformDep) -> str
     status_code=202,
     response_model=APIResponse[TaskAccepted],
     summary="Start a research task in the background",
-    responses=error_responses(*GOVERNED_ERRORS),
+    responses=error_responses(*GOVERNED_ERRORS, RequestValidationFailed, UnknownModelError),
 )
 async def start(
     body: StartRequest, request: Request, ctx: ResearchCtx, platform: PlatformDep
@@ -52,7 +58,9 @@ async def start(
     """Answers at once with the task id. A planner splits the question into
     sub-questions, researchers answer them in parallel from the knowledge base, a
     writer composes a cited report and a reviewer checks it against the sources.
-    Follow it with ``GET /{task_id}`` or ``GET /{task_id}/events``."""
+    Follow it with ``GET /{task_id}`` or ``GET /{task_id}/events``. A model the
+    platform cannot price is refused here (422 ``unknown_model``), not by the job."""
+    check_requested_model(ctx.governor.prices, ctx.governor.settings, body.model)
     return envelope(request, await service.start(ctx, platform, body))
 
 

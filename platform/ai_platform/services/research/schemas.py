@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from ai_platform.core.text import ModelName, Text
 from ai_platform.services.research.config import (
     DEFAULT_SUB_QUESTIONS,
     MAX_QUESTION_CHARS,
@@ -35,7 +36,7 @@ class StartRequest(BaseModel):
         },
     )
 
-    question: str = Field(
+    question: Text = Field(
         min_length=1,
         max_length=MAX_QUESTION_CHARS,
         validation_alias=AliasChoices("question", "query"),
@@ -47,12 +48,10 @@ class StartRequest(BaseModel):
         le=MAX_SUB_QUESTIONS,
         description="the planner splits the question into at most this many parts",
     )
-    model: str | None = Field(
+    model: ModelName | None = Field(
         default=None,
-        min_length=1,
-        max_length=100,
-        pattern=r"^[\w.:/-]+$",
-        description="chat model for every role; the platform default when omitted",
+        description="chat model for every role; the platform default when omitted. "
+        "A model the platform cannot price is refused at start: 422 `unknown_model`.",
     )
 
     @field_validator("question")
