@@ -1,13 +1,20 @@
-"""``GET /api/v1/me``: the smallest authenticated call, used by the tour."""
+"""``GET /api/v1/me``, the smallest authenticated call (used by the tour), and
+``GET /api/v1/usage/requests``: the caller's own ledger rows, found by the
+``X-Request-ID`` it sent (its correlation id) or the request id it got back."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
+from sqlalchemy import or_, select
 
 from ai_platform.core.envelope import APIResponse
-from ai_platform.core.errors import GOVERNED_ERRORS
-from ai_platform.gateway.deps import ClientDep
+from ai_platform.core.errors import GOVERNED_ERRORS, BadRequestError
+from ai_platform.core.ids import RequestIdStr
+from ai_platform.db.models import UsageRecord
+from ai_platform.gateway.deps import ClientDep, SessionDep
 from ai_platform.gateway.errors import error_responses
 from ai_platform.gateway.responses import envelope
 
@@ -38,4 +45,74 @@ async def me(request: Request, client: ClientDep) -> APIResponse[Me]:
             tpd_limit=client.tpd_limit,
             monthly_budget_usd=client.monthly_budget_usd,
         ),
+    )
+
+
+class OwnRequest(BaseModel):
+    request_id: str
+    correlation_id: str | None
+    service: str
+    route: str
+    model: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    status_code: int
+    outcome: str
+    created_at: str
+
+
+MAX_OWN_ROWS = 100
+
+
+@router.get(
+    "/usage/requests", responses=error_responses(*GOVERNED_ERRORS[:2], BadRequestError)
+)
+async def own_requests(
+    request: Request,
+    client: ClientDep,
+    session: SessionDep,
+    correlation_id: Annotated[
+        RequestIdStr | None, Query(description="The X-Request-ID your client sent.")
+    ] = None,
+    request_id: Annotated[
+        RequestIdStr | None, Query(description="The X-Request-ID the platform returned.")
+    ] = None,
+) -> APIResponse[list[OwnRequest]]:
+    """Your own ledger rows (newest first, at most 100) by correlation or request id.
+
+    Only the calling client's rows are searched: another tenant's use of the same
+    correlation id is invisible here.
+    """
+    if correlation_id is None and request_id is None:
+        raise BadRequestError("give correlation_id or request_id")
+    match = []
+    if correlation_id is not None:
+        match.append(UsageRecord.correlation_id == correlation_id)
+    if request_id is not None:
+        match.append(UsageRecord.request_id == request_id)
+    rows = await session.scalars(
+        select(UsageRecord)
+        .where(UsageRecord.client_id == client.id, or_(*match))
+        .order_by(UsageRecord.id.desc())
+        .limit(MAX_OWN_ROWS)
+    )
+    return envelope(
+        request,
+        [
+            OwnRequest(
+                request_id=r.request_id,
+                correlation_id=r.correlation_id,
+                service=r.service,
+                route=r.route,
+                model=r.model,
+                prompt_tokens=r.prompt_tokens,
+                completion_tokens=r.completion_tokens,
+                cost_usd=round(float(r.cost_usd), 10),
+                status_code=r.status_code,
+                outcome=r.outcome,
+                created_at=r.created_at.isoformat(),
+            )
+            for r in rows
+        ],
     )

@@ -52,6 +52,7 @@ class LedgerFilter:
     """Exclusive."""
     client_id: str | None = None
     service: str | None = None
+    correlation_id: str | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = []
@@ -63,6 +64,8 @@ class LedgerFilter:
             out.append(UsageRecord.client_id == self.client_id)
         if self.service is not None:
             out.append(UsageRecord.service == self.service)
+        if self.correlation_id is not None:
+            out.append(UsageRecord.correlation_id == self.correlation_id)
         return out
 
 

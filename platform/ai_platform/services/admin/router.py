@@ -312,6 +312,10 @@ async def usage_requests(
         int | None, Query(ge=1, le=MAX_INT64, description="From a previous page.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    correlation_id: Annotated[
+        RequestIdStr | None,
+        Query(description="Rows whose caller sent this X-Request-ID."),
+    ] = None,
 ) -> APIResponse[LedgerPage]:
     """Ledger rows, newest first: one per governed request, with tokens, cost and outcome."""
     page = await service.ledger(
@@ -322,6 +326,7 @@ async def usage_requests(
         end=end,
         before_id=before_id,
         limit=limit,
+        correlation_id=correlation_id,
     )
     return envelope(request, page)
 

@@ -332,6 +332,8 @@ class LedgerRecord(BaseModel):
 
     id: int
     request_id: str
+    correlation_id: str | None = None
+    """The caller's ``X-Request-ID``, if it sent a well-formed one."""
     client_id: str
     service: str
     route: str

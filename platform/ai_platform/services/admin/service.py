@@ -299,6 +299,7 @@ def ledger_out(row: UsageRecord) -> LedgerRecord:
     return LedgerRecord(
         id=row.id,
         request_id=row.request_id,
+        correlation_id=row.correlation_id,
         client_id=row.client_id,
         service=row.service,
         route=row.route,
@@ -323,9 +324,16 @@ async def ledger(
     end: date | None,
     before_id: int | None,
     limit: int,
+    correlation_id: str | None = None,
 ) -> LedgerPage:
     since, until = day_window(start, end)
-    where = LedgerFilter(since=since, until=until, client_id=client_id, service=service)
+    where = LedgerFilter(
+        since=since,
+        until=until,
+        client_id=client_id,
+        service=service,
+        correlation_id=correlation_id,
+    )
     rows = await repository.ledger_page(session, where, limit=limit + 1, before_id=before_id)
     items = [ledger_out(r) for r in rows[:limit]]
     more = len(rows) > limit
