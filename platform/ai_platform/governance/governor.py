@@ -305,6 +305,7 @@ class Governor:
         if not hold.open:
             return
         prompt, completion, cost = self._estimate(model, prompt, streamed)
+        self.checkpoint(ctx, (prompt, completion, cost))  # see _completed
         try:
             await self._settle(ctx, hold, prompt + completion, cost)
         except Exception:
@@ -326,8 +327,7 @@ class Governor:
         ctx.usage.add(
             model=model, prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost
         )
-        # The budget has just been charged: log the usage now, so that a crash before
-        # the ledger row is written leaves the two in agreement after replay.
+        # Settled usage is in the log from here on, whatever happens to this process.
         self.checkpoint(ctx)
         key = (ctx.client_id, ctx.service, model)
         series = self._series.get(key)
@@ -362,6 +362,10 @@ class Governor:
     ) -> None:
         """A chat call that finished: settle, account, metrics, close its span."""
         usage = result.usage
+        # Logged before the budget is charged: a crash in between leaves the ledger with
+        # the call the provider billed (and the budget short of it until its lease
+        # lapses), never the budget charged for a call the ledger does not have.
+        self.checkpoint(ctx, (usage.prompt_tokens, usage.completion_tokens, result.cost_usd))
         await self._settle(ctx, hold, usage.total_tokens, result.cost_usd)
         self._account(
             ctx, result.model, usage.prompt_tokens, usage.completion_tokens, result.cost_usd
@@ -507,6 +511,7 @@ class Governor:
             self.tracing.end_llm(span, error=exc)
             raise
         usage = result.usage
+        self.checkpoint(ctx, (usage.prompt_tokens, 0, result.cost_usd))  # see _completed
         await self._settle(ctx, hold, usage.total_tokens, result.cost_usd)
         self._account(ctx, result.model, usage.prompt_tokens, 0, result.cost_usd)
         metrics.LLM_CALLS.labels(ctx.service, model_name, "embeddings", "ok").inc()
