@@ -16,6 +16,7 @@ from ai_platform.config import Settings
 from ai_platform.core.errors import BadRequestError, ConflictError, NotFoundError
 from ai_platform.db.models import ApiKey, Client, UsageRecord
 from ai_platform.governance import tenants
+from ai_platform.governance.budget import month_start
 from ai_platform.governance.keys import ADMIN_SCOPE, DEFAULT_SCOPES
 from ai_platform.llm.pricing import PriceTable
 from ai_platform.services.admin import repository
@@ -52,10 +53,6 @@ class Changed(Generic[T]):
 
     value: T
     prefixes: tuple[str, ...] = ()
-
-
-def month_start(now: datetime) -> datetime:
-    return datetime(now.year, now.month, 1, tzinfo=UTC)
 
 
 # -- clients ---------------------------------------------------------------------------
