@@ -130,6 +130,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
 
 
+_ERROR_SCHEMA_REF = {"$ref": f"#/components/schemas/{ErrorResponse.__name__}"}
+
+
 def error_responses(*errors: type[AIServiceError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` for a route, generated from the errors it can raise."""
     grouped: dict[int, list[type[AIServiceError]]] = {}
@@ -139,5 +142,11 @@ def error_responses(*errors: type[AIServiceError]) -> dict[int | str, dict[str, 
     for status, errs in sorted(grouped.items()):
         codes = ", ".join(f"`{e.error_code}`" for e in errs)
         desc = "; ".join(e.description for e in errs)
-        responses[status] = {"model": ErrorResponse, "description": f"{desc} ({codes})"}
+        responses[status] = {
+            "model": ErrorResponse,
+            "description": f"{desc} ({codes})",
+            # Errors are always JSON. With ``model`` alone FastAPI documents them only in
+            # the route's media type, which for an SSE route is text/event-stream.
+            "content": {"application/json": {"schema": _ERROR_SCHEMA_REF}},
+        }
     return responses
