@@ -47,15 +47,18 @@ NBVAL := $(BIN)/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 notebooks: $(VENV)/.dev-installed
 	$(NBVAL)
 
-# The tests whose subject is the calendar (monthly budgets, tokens per day, usage by
-# day and month, key expiry) and every lesson, again with the clock shifted to month,
-# year and leap-day boundaries (tests/shifted_clock.py; needs Debian's faketime).
-DATE_TESTS := tests/governance tests/services/admin tests/test_cli.py
+# The tests whose subject is the calendar (monthly budgets, tokens per day, the ledger,
+# usage by day and month, key expiry) at a month's last second, the first seconds of a
+# month, New Year's Eve turning and a leap day; every lesson in the two runs that cross
+# all of those boundaries (tests/shifted_clock.py; needs Debian's faketime).
+DATE_TESTS := tests/governance/test_budget.py tests/governance/test_ratelimit.py \
+	tests/governance/test_ledger.py tests/governance/test_governed.py \
+	tests/services/admin tests/test_cli.py
 
 test-dates: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.shifted_clock --jobs 2 -- \
 		$(BIN)/pytest -q -p no:cacheprovider $(DATE_TESTS)
-	$(BIN)/python -m tests.shifted_clock --jobs 2 -- $(NBVAL)
+	$(BIN)/python -m tests.shifted_clock --jobs 2 --crossings -- $(NBVAL)
 
 test: lint typecheck unit notebooks test-dates
 

@@ -32,8 +32,11 @@ INSTANTS = (
     "2027-01-31T23:59:59",  # the last second of a month
     "2027-03-01T00:00:05",  # the first seconds of a month, after a 28-day February
     "2026-12-31T23:59:58",  # 31 December turning into 1 January
-    "2028-02-29T12:00:00",  # a leap day
+    "2028-02-29T23:59:58",  # a leap day, turning into 1 March
 )
+CROSSINGS = (INSTANTS[2], INSTANTS[3])
+"""Two runs that cross every boundary above: a month's and a year's last seconds into
+the first of January, and a leap day's into the first of March (``--crossings``)."""
 
 _PRINT = threading.Lock()
 
@@ -94,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--at", action="append", help="an instant (repeatable)")
     parser.add_argument(
+        "--crossings", action="store_true", help="only the two runs that cross every boundary"
+    )
+    parser.add_argument(
         "--jobs", type=int, default=1, help="instants run at once (output shown per instant)"
     )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command")
@@ -109,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"{message} skipped", file=sys.stderr)
         return 0
-    instants = args.at or list(INSTANTS)
+    instants = args.at or list(CROSSINGS if args.crossings else INSTANTS)
     if args.jobs > 1:
         with ThreadPoolExecutor(args.jobs) as pool:
             outcomes = list(pool.map(lambda at: _run_captured(command, library, at), instants))

@@ -201,11 +201,13 @@ async def test_a_dead_workers_reservation_lapses_within_its_lease(
 async def test_a_live_reservation_is_renewed_past_its_lease(
     redis_url: str, key_prefix: str
 ) -> None:
-    budget = make_budget("redis", key_prefix, Ledger(), reservation_ttl_s=0.6)
+    # Renewed every 0.5 s: a loop stalled for over a second on a busy machine is needed
+    # to let it lapse.
+    budget = make_budget("redis", key_prefix, Ledger(), reservation_ttl_s=1.5)
     try:
         held = await budget.reserve("cli_g", 1.0, 1.0)  # a long stream, say
-        # Time passing is the subject here: five lease lengths, renewed all along.
-        await asyncio.sleep(3.0)
+        # Time passing is the subject here: three lease lengths, renewed all along.
+        await asyncio.sleep(4.5)
         with pytest.raises(BudgetExceededError):
             await budget.reserve("cli_g", 1.0, 0.5)
         await budget.settle(held, 0.25)
