@@ -327,8 +327,6 @@ class Governor:
         ctx.usage.add(
             model=model, prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost
         )
-        # Settled usage is in the log from here on, whatever happens to this process.
-        self.checkpoint(ctx)
         key = (ctx.client_id, ctx.service, model)
         series = self._series.get(key)
         if series is None:

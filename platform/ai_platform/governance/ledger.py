@@ -61,15 +61,9 @@ class LedgerEntry:
     created_at: datetime
     correlation_id: str | None = None
 
-    def as_row(self) -> dict[str, object]:
-        """JSON-safe: the form the write-ahead log stores."""
-        data = asdict(self)
-        data["cost_usd"] = str(self.cost_usd)
-        data["created_at"] = self.created_at.isoformat()
-        return data
-
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> LedgerEntry:
+        """From a write-ahead log line (orjson's dataclass form, cost as a string)."""
         data = dict(row)
         data["cost_usd"] = Decimal(str(data["cost_usd"]))
         data["created_at"] = datetime.fromisoformat(str(data["created_at"]))
@@ -117,12 +111,12 @@ class UsageLedger:
         """Log a request still running with its usage so far (replayed as
         ``interrupted`` if its process dies before ``record``)."""
         if self.wal is not None:
-            self.wal.checkpoint(entry.request_id, entry.as_row())
+            self.wal.checkpoint(entry.request_id, entry)
 
     def record(self, entry: LedgerEntry) -> None:
         """Log and queue one row; never awaits."""
         if self.wal is not None:
-            self.wal.final(entry.request_id, entry.as_row())
+            self.wal.final(entry.request_id, entry)
         if self._queue.qsize() >= self.max_pending:
             # Refusing to grow without bound beats exhausting memory while the
             # database is away; with the log the row is replayed at the next start.

@@ -86,16 +86,20 @@ class WriteAheadLog:
         assert self._segment is not None
         os.write(self._segment.fd, line)
 
-    def checkpoint(self, request_id: str, row: dict[str, object]) -> None:
-        """A request still running, with its usage so far (the latest one wins)."""
-        line = orjson.dumps({"kind": "checkpoint", "row": row}) + b"\n"
+    def checkpoint(self, request_id: str, row: object) -> None:
+        """A request still running, with its usage so far (the latest one wins).
+
+        ``row`` is anything orjson serializes (a dataclass is, natively and fast);
+        other values (``Decimal``) are written as ``str``.
+        """
+        line = orjson.dumps({"kind": "checkpoint", "row": row}, default=str) + b"\n"
         self._running[request_id] = line
         self._append(line)
 
-    def final(self, request_id: str, row: dict[str, object]) -> None:
+    def final(self, request_id: str, row: object) -> None:
         """The request's ledger row."""
         self._running.pop(request_id, None)
-        self._append(orjson.dumps({"kind": "final", "row": row}) + b"\n")
+        self._append(orjson.dumps({"kind": "final", "row": row}, default=str) + b"\n")
 
     def rotate(self) -> Segment | None:
         """Start a new segment holding the running requests' checkpoints; return the old
