@@ -10,17 +10,20 @@ import signal
 import sys
 import textwrap
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from sqlalchemy import select, update
 
 from ai_platform.config import Settings
 from ai_platform.db.engine import create_engine, create_sessionmaker
 from ai_platform.db.models import Client, UsageRecord
-from ai_platform.governance.ledger import UsageLedger
+from ai_platform.governance.budget import RedisBudget
+from ai_platform.governance.ledger import LedgerEntry, UsageLedger
 from ai_platform.governance.wal import INTERRUPTED
 from ai_platform.harness.ports import free_port
 from ai_platform.harness.processes import ServerProcess, child_env
@@ -189,3 +192,52 @@ async def test_kill_9_mid_traffic_loses_no_answered_request(
         assert details["spent_usd"] == pytest.approx(float(spent), abs=1e-8)
     finally:
         restarted.stop()
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("charged_before_the_crash", [False, True])
+async def test_a_charge_in_flight_at_a_crash_is_made_exactly_once(
+    settings: Settings,
+    tmp_path: Path,
+    redis_url: str,
+    key_prefix: str,
+    charged_before_the_crash: bool,
+) -> None:
+    """The process logged a call's cost and its budget charge, then died: before the
+    charge reached Redis, or after it did but before it could log anything more."""
+    client = f"cli_{uuid.uuid4().hex[:12]}"
+    budget = RedisBudget(
+        aioredis.Redis.from_url(redis_url), _no_spend, key_prefix=key_prefix
+    )
+    engine = create_engine(settings.database_url)
+    try:
+        held = await budget.reserve(client, 1.0, 0.5)
+        dying = UsageLedger(create_sessionmaker(engine), wal_dir=tmp_path)
+        row = LedgerEntry(
+            request_id=f"req_{uuid.uuid4().hex[:24]}", client_id=client, service="agent",
+            route="/api/v1/agent/chat", model="gpt-4o-mini", prompt_tokens=10,
+            completion_tokens=5, cost_usd=Decimal("0.125"), latency_ms=1.0, status_code=200,
+            outcome="ok", flagged=False, created_at=datetime.now(UTC),
+        )  # fmt: skip
+        dying.checkpoint(row, (client, held.month, held.id, 0.125))
+        if charged_before_the_crash:
+            await budget.settle(held, 0.125)
+        assert dying.wal is not None
+        dying.wal.close()  # the process is gone: its log is unlocked, never retired
+
+        restarted = UsageLedger(create_sessionmaker(engine), wal_dir=tmp_path)
+        restarted.replay_settle = budget.settle_replayed
+        await restarted.start()
+        await restarted.aclose()
+        status = await budget.status(client, 1.0)
+        assert status.spent_usd == pytest.approx(0.125)
+        assert status.reserved_usd == 0
+    finally:
+        await budget.aclose()
+        await engine.dispose()
+    [found] = await rows(settings.database_url, client)
+    assert (found.outcome, found.cost_usd) == (INTERRUPTED, Decimal("0.125"))
+
+
+async def _no_spend(client_id: str, since: datetime) -> float:
+    return 0.0

@@ -37,6 +37,9 @@ from ai_platform.core.errors import BudgetExceededError
 logger = logging.getLogger("ai_platform.governance")
 
 UNITS_PER_USD = 10_000_000_000
+SETTLED_MARKER_S = 86_400
+"""How long Redis remembers that a reservation was charged: a replay of a dead
+process's ledger log within this time never charges a call twice."""
 LEASE_TTL_S = 6.0
 """How long an unsettled reservation outlives the last renewal by its process."""
 
@@ -130,6 +133,12 @@ class Budget(Protocol):
         """Replace the hold with the actual cost (0 releases it)."""
         ...
 
+    async def settle_replayed(
+        self, client_id: str, month: str, reservation_id: str, actual_usd: float
+    ) -> None:
+        """Charge a call whose process died while settling it, unless it was charged."""
+        ...
+
     async def status(self, client_id: str, limit_usd: float) -> BudgetStatus: ...
 
     async def aclose(self) -> None: ...
@@ -186,6 +195,13 @@ class MemoryBudget:
         account.reserved -= reservation.units
         account.spent += to_units(actual_usd)
 
+    async def settle_replayed(
+        self, client_id: str, month: str, reservation_id: str, actual_usd: float
+    ) -> None:
+        # Counters in memory died with the process; this one reloads from the ledger,
+        # which the replay has just completed.
+        return None
+
     async def status(self, client_id: str, limit_usd: float) -> BudgetStatus:
         account = await self._account(client_id)
         return BudgetStatus(
@@ -227,7 +243,14 @@ redis.call('EXPIRE', KEYS[3], ARGV[5])
 return {1, string.format('%d', spent), string.format('%d', reserved + units)}
 """
 
+# KEYS: 1 account, 2 deadlines, 3 held, 4 this reservation's "settled" marker
+# ARGV: 1 reservation id, 2 actual units, 3 marker lifetime (s)
+# Idempotent: a reservation is charged once, whether settled by its call or replayed
+# from the ledger's log after its process died mid-settle.
 _SETTLE = """
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  return 0
+end
 local held = redis.call('HGET', KEYS[3], ARGV[1])
 if held then
   redis.call('HDEL', KEYS[3], ARGV[1])
@@ -237,6 +260,7 @@ end
 if redis.call('HEXISTS', KEYS[1], 'spent') == 1 and tonumber(ARGV[2]) ~= 0 then
   redis.call('HINCRBY', KEYS[1], 'spent', ARGV[2])
 end
+redis.call('SET', KEYS[4], 1, 'EX', ARGV[3])
 return 1
 """
 
@@ -372,10 +396,19 @@ class RedisBudget:
             return
         reservation.open = False
         self._release_lease(reservation)
-        await self._settle(
-            keys=self.keys(reservation.client_id, reservation.month),
-            args=[reservation.id, to_units(actual_usd)],
+        await self._settle_units(
+            reservation.client_id, reservation.month, reservation.id, to_units(actual_usd)
         )
+
+    async def settle_replayed(
+        self, client_id: str, month: str, reservation_id: str, actual_usd: float
+    ) -> None:
+        await self._settle_units(client_id, month, reservation_id, to_units(actual_usd))
+
+    async def _settle_units(self, client_id: str, month: str, rid: str, units: int) -> None:
+        keys = self.keys(client_id, month)
+        marker = f"{keys[0]}:settled:{rid}"
+        await self._settle(keys=[*keys, marker], args=[rid, units, SETTLED_MARKER_S])
 
     async def status(self, client_id: str, limit_usd: float) -> BudgetStatus:
         now = self.clock()

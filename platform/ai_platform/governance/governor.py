@@ -126,6 +126,7 @@ class Governor:
             wal_dir=Path(settings.data_dir) / WAL_DIRNAME,
         )
         self.ledger.on_written.append(metrics.LEDGER_ROWS.inc)
+        self.ledger.replay_settle = self.budget.settle_replayed
         self.tracing = tracing or Tracing.from_settings(settings)
         self._series: dict[tuple[str, str, str], tuple[Any, ...]] = {}
 
@@ -305,7 +306,7 @@ class Governor:
         if not hold.open:
             return
         prompt, completion, cost = self._estimate(model, prompt, streamed)
-        self.checkpoint(ctx, (prompt, completion, cost))  # see _completed
+        self.checkpoint(ctx, (prompt, completion, cost), hold)  # see _completed
         try:
             await self._settle(ctx, hold, prompt + completion, cost)
         except Exception:
@@ -360,10 +361,12 @@ class Governor:
     ) -> None:
         """A chat call that finished: settle, account, metrics, close its span."""
         usage = result.usage
-        # Logged before the budget is charged: a crash in between leaves the ledger with
-        # the call the provider billed (and the budget short of it until its lease
-        # lapses), never the budget charged for a call the ledger does not have.
-        self.checkpoint(ctx, (usage.prompt_tokens, usage.completion_tokens, result.cost_usd))
+        # Logged, with the charge about to be made, before the budget is charged: if the
+        # process dies in between, the replay writes the row and makes the charge (once:
+        # settling is idempotent), so ledger and budget agree.
+        self.checkpoint(
+            ctx, (usage.prompt_tokens, usage.completion_tokens, result.cost_usd), hold
+        )
         await self._settle(ctx, hold, usage.total_tokens, result.cost_usd)
         self._account(
             ctx, result.model, usage.prompt_tokens, usage.completion_tokens, result.cost_usd
@@ -450,7 +453,9 @@ class Governor:
                     streamed.append(event.text)
                     if time.monotonic() >= next_checkpoint:
                         next_checkpoint = time.monotonic() + STREAM_CHECKPOINT_S
-                        self.checkpoint(ctx, self._estimate(model_name, prompt, streamed))
+                        self.checkpoint(
+                            ctx, self._estimate(model_name, prompt, streamed), hold
+                        )
                 if first_token is None and isinstance(event, ContentDelta) and event.text:
                     first_token = time.perf_counter() - started
                     metrics.LLM_TTFT.labels(ctx.service, model_name).observe(first_token)
@@ -509,7 +514,7 @@ class Governor:
             self.tracing.end_llm(span, error=exc)
             raise
         usage = result.usage
-        self.checkpoint(ctx, (usage.prompt_tokens, 0, result.cost_usd))  # see _completed
+        self.checkpoint(ctx, (usage.prompt_tokens, 0, result.cost_usd), hold)  # see _completed
         await self._settle(ctx, hold, usage.total_tokens, result.cost_usd)
         self._account(ctx, result.model, usage.prompt_tokens, 0, result.cost_usd)
         metrics.LLM_CALLS.labels(ctx.service, model_name, "embeddings", "ok").inc()
@@ -543,11 +548,19 @@ class Governor:
             created_at=datetime.now(UTC),
         )
 
-    def checkpoint(self, ctx: RequestContext, pending: Pending = NO_PENDING) -> None:
-        """Log the request's usage so far (``pending``: an estimate of a stream's
-        unsettled call), so that a crash before ``finish`` still ledgers it."""
-        if not ctx.finished:
-            self.ledger.checkpoint(self._entry(ctx, pending))
+    def checkpoint(
+        self, ctx: RequestContext, pending: Pending = NO_PENDING, hold: Hold | None = None
+    ) -> None:
+        """Log the request's usage so far (``pending``: a call not yet in it), so that a
+        crash before ``finish`` still ledgers it. With ``hold``, the budget charge about
+        to be made for ``pending`` is logged too, for a replay to complete."""
+        if ctx.finished:
+            return
+        settle = None
+        if hold is not None and hold.open and hold.reservation is not None:
+            r = hold.reservation
+            settle = (r.client_id, r.month, r.id, pending[2])
+        self.ledger.checkpoint(self._entry(ctx, pending), settle)
 
     async def finish(self, ctx: RequestContext) -> None:
         """Release what is still held, write the ledger row, count the request. Idempotent."""

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,7 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_platform.db.models import UsageRecord
-from ai_platform.governance.wal import INTERRUPTED, Segment, WriteAheadLog
+from ai_platform.governance.wal import INTERRUPTED, Segment, Settle, WriteAheadLog
 
 logger = logging.getLogger("ai_platform.ledger")
 
@@ -102,16 +103,19 @@ class UsageLedger:
         self.dropped = 0
         self.recovered = 0
         self.on_written: list[Any] = []
+        self.replay_settle: Callable[[str, str, str, float], Awaitable[None]] | None = None
+        """Makes a budget charge a dead process logged but may not have made."""
 
     @property
     def pending(self) -> int:
         return self._queue.qsize()
 
-    def checkpoint(self, entry: LedgerEntry) -> None:
+    def checkpoint(self, entry: LedgerEntry, settle: Settle | None = None) -> None:
         """Log a request still running with its usage so far (replayed as
-        ``interrupted`` if its process dies before ``record``)."""
+        ``interrupted`` if its process dies before ``record``); ``settle``: the budget
+        charge about to be made."""
         if self.wal is not None:
-            self.wal.checkpoint(entry.request_id, entry)
+            self.wal.checkpoint(entry.request_id, entry, settle)
 
     def record(self, entry: LedgerEntry) -> None:
         """Log and queue one row; never awaits."""
@@ -302,7 +306,7 @@ class UsageLedger:
         """Write the rows of dead processes' log segments; return how many."""
         if self.wal is None:
             return 0
-        segments, rows = await asyncio.to_thread(self.wal.claim_orphans)
+        segments, rows, settles = await asyncio.to_thread(self.wal.claim_orphans)
         if not rows:
             for segment in segments:
                 WriteAheadLog.retire(segment)
@@ -311,6 +315,9 @@ class UsageLedger:
             entries = [LedgerEntry.from_row(row) for row in rows]
             for start in range(0, len(entries), self.batch_size):
                 await self._write(entries[start : start + self.batch_size], replay=True)
+            if self.replay_settle is not None:
+                for charge in settles:
+                    await self.replay_settle(*charge)
         except BaseException:
             for segment in segments:
                 segment.close()  # release the claim: another process may try

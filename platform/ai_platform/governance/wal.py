@@ -42,6 +42,9 @@ logger = logging.getLogger("ai_platform.ledger")
 SEGMENT_GLOB = "ledger-wal-*.jsonl"
 INTERRUPTED = "interrupted"
 
+Settle = tuple[str, str, str, float]
+"""A budget charge in flight: (client id, month, reservation id, USD)."""
+
 
 @dataclass
 class Segment:
@@ -86,13 +89,18 @@ class WriteAheadLog:
         assert self._segment is not None
         os.write(self._segment.fd, line)
 
-    def checkpoint(self, request_id: str, row: object) -> None:
+    def checkpoint(self, request_id: str, row: object, settle: Settle | None = None) -> None:
         """A request still running, with its usage so far (the latest one wins).
 
         ``row`` is anything orjson serializes (a dataclass is, natively and fast);
-        other values (``Decimal``) are written as ``str``.
+        other values (``Decimal``) are written as ``str``. ``settle`` names a budget
+        charge about to be made, so that a replay can make it if the process dies
+        before it lands (the budget's settle is idempotent).
         """
-        line = orjson.dumps({"kind": "checkpoint", "row": row}, default=str) + b"\n"
+        line = (
+            orjson.dumps({"kind": "checkpoint", "row": row, "settle": settle}, default=str)
+            + b"\n"
+        )
         self._running[request_id] = line
         self._append(line)
 
@@ -132,16 +140,17 @@ class WriteAheadLog:
 
     # -- recovery ---------------------------------------------------------------------
 
-    def claim_orphans(self) -> tuple[list[Segment], list[dict[str, object]]]:
+    def claim_orphans(self) -> tuple[list[Segment], list[dict[str, object]], list[Settle]]:
         """Claim every segment no live process holds; return them with their rows.
 
         Rows are merged across the claimed segments (a request moved by a rotation
         appears in two): a final line beats a checkpoint, a later checkpoint an
-        earlier one. Write the rows (a final row may replace an ``interrupted`` one),
-        then ``retire`` each segment; if that fails, ``close`` them to release the claim.
+        earlier one. Write the rows (a final row may replace an ``interrupted`` one) and
+        make the budget charges of interrupted requests (idempotent), then ``retire``
+        each segment; if that fails, ``close`` them to release the claim.
         """
         if not self.directory.is_dir():
-            return [], []
+            return [], [], []
         mine = self._segment.path if self._segment is not None else None
         claimed: list[Segment] = []
         lines: list[bytes] = []
@@ -164,7 +173,8 @@ class WriteAheadLog:
                 segment.close()
                 continue
             claimed.append(segment)
-        return claimed, rows_of(lines)
+        rows, settles = rows_of(lines)
+        return claimed, rows, settles
 
 
 def _segment_order(path: Path) -> tuple[int, int, str]:
@@ -175,10 +185,14 @@ def _segment_order(path: Path) -> tuple[int, int, str]:
         return 0, 0, path.name
 
 
-def rows_of(lines: list[bytes]) -> list[dict[str, object]]:
+def rows_of(lines: list[bytes]) -> tuple[list[dict[str, object]], list[Settle]]:
     """One row per request: its final line if any, else its last checkpoint marked
-    ``interrupted``. A torn line (the process died inside ``write``) is skipped."""
+    ``interrupted``; and the budget charges named by requests that never finished.
+    A torn line (the process died inside ``write``) is skipped."""
     latest: dict[str, dict[str, object]] = {}
+    charges: dict[str, dict[str, Settle]] = {}
+    """request id -> reservation id -> its latest charge (a stream's estimate is
+    replaced by the actual cost logged when it finished)"""
     done: set[str] = set()
     for raw in lines:
         if not raw.strip():
@@ -187,14 +201,23 @@ def rows_of(lines: list[bytes]) -> list[dict[str, object]]:
             line = orjson.loads(raw)
             row = dict(line["row"])
             request_id = str(row["request_id"])
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            settle = line.get("settle")
+            charge = (
+                (str(settle[0]), str(settle[1]), str(settle[2]), float(settle[3]))
+                if settle
+                else None
+            )
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError):
             logger.warning("skipping a torn ledger log line")
             continue
         if line.get("kind") == "final":
             done.add(request_id)
+            charges.pop(request_id, None)
         elif request_id in done:
             continue
         else:
             row["outcome"] = INTERRUPTED
+            if charge is not None:
+                charges.setdefault(request_id, {})[charge[2]] = charge
         latest[request_id] = row
-    return list(latest.values())
+    return list(latest.values()), [c for per in charges.values() for c in per.values()]
