@@ -336,6 +336,12 @@ class RedisBudget:
         # missing at once; across processes the script lets the first seed win.
         task = self._seeding.get(keys[0])
         if task is None:
+            # A caller that found the account missing just before another's seed landed
+            # (and left ``_seeding``) must not read the ledger a second time.
+            if await self.redis.hexists(keys[0], "spent"):
+                return
+            task = self._seeding.get(keys[0])
+        if task is None:
             task = asyncio.create_task(self._seed_once(client_id, now, keys))
             self._seeding[keys[0]] = task
             task.add_done_callback(lambda _: self._seeding.pop(keys[0], None))
