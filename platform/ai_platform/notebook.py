@@ -70,8 +70,7 @@ import httpx
 
 from ai_platform.config import Settings
 from ai_platform.harness.serving import serve_in_background
-from ai_platform.harness.tenants import Tenant
-from ai_platform.harness.tenants import create_tenant as harness_create_tenant
+from ai_platform.harness.tenants import Tenant, tenant_for
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
@@ -125,16 +124,8 @@ async def create_tenant(
 
     Limits left as None fall back to the settings' defaults (``DEFAULT_RPM`` ...).
     """
-    return await harness_create_tenant(
-        settings.database_url,
-        settings.secret_key.get_secret_value(),
-        name,
-        admin=admin,
-        rpm=rpm,
-        tpd=tpd,
-        budget_usd=budget_usd,
-        header=settings.api_key_header,
-        prefix="notebook",
+    return await tenant_for(
+        settings, name, admin=admin, rpm=rpm, tpd=tpd, budget_usd=budget_usd, prefix="notebook"
     )
 
 

@@ -72,12 +72,25 @@ async def create_tenant(
         await engine.dispose()
 
 
-async def tenant_for(settings: Settings, name: str | None = None, **limits: object) -> Tenant:
+async def tenant_for(
+    settings: Settings,
+    name: str | None = None,
+    *,
+    admin: bool = False,
+    rpm: int | None = None,
+    tpd: int | None = None,
+    budget_usd: float | None = None,
+    prefix: str = "tenant",
+) -> Tenant:
     """``create_tenant`` in the database and under the secret of ``settings``."""
     return await create_tenant(
         settings.database_url,
         settings.secret_key.get_secret_value(),
         name,
+        admin=admin,
+        rpm=rpm,
+        tpd=tpd,
+        budget_usd=budget_usd,
         header=settings.api_key_header,
-        **limits,  # type: ignore[arg-type]
+        prefix=prefix,
     )
