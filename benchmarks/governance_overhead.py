@@ -218,7 +218,14 @@ def rss_run(app_pid: int, app_port: int, governed: bytes, total: int, step: int)
     )
 
 
-def profile(app_pid: int, app_port: int, governed: bytes, seconds: int, out_dir: Path) -> None:
+def profile(
+    app_pid: int,
+    app_port: int,
+    governed: bytes,
+    seconds: int,
+    out_dir: Path,
+    concurrency: int = 10,
+) -> None:
     spy = Path(sys.executable).with_name("py-spy")
     if not spy.exists():
         print("\npy-spy is not installed (pip install py-spy); skipping the profile")
@@ -231,8 +238,8 @@ def profile(app_pid: int, app_port: int, governed: bytes, seconds: int, out_dir:
     spy_proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     n = 0
     while spy_proc.poll() is None:
-        run(app_port, governed, 10, 2000)
-        n += 2000
+        run(app_port, governed, concurrency, 1000)
+        n += 1000
     if not raw.exists():
         print("\npy-spy produced no profile (ptrace not permitted?)")
         return
@@ -251,7 +258,7 @@ def profile(app_pid: int, app_port: int, governed: bytes, seconds: int, out_dir:
         else:
             shares["other"] += samples
     print(
-        f"\nprofile: py-spy, {seconds} s at c=10 ({n:,} requests), {total:,} samples; "
+        f"\nprofile: py-spy, {seconds} s at c={concurrency} ({n:,} requests), {total:,} samples; "
         "self time by component"
     )
     for name, _ in [*COMPONENTS, ("other", ())]:

@@ -1,21 +1,28 @@
 """How long does prompt-injection screening take per text?
 
-    .venv/bin/python benchmarks/screening_speed.py [--repeat 5000]
+    .venv/bin/python benchmarks/screening_speed.py [--repeat 5000] [--samples 2000]
 
 Prints microseconds per ``InjectionDetector.screen`` call for typical chat messages
 (benign and attack, English and not) and for long documents, with the cost per
-thousand characters to show that the work grows linearly with length. Both wall
-time and process CPU time are shown: on a shared machine the wall time includes
-waiting for a core, the CPU time does not.
+thousand characters to show that the work grows linearly with length. Then the
+latency distribution (p50/p99, milliseconds) per 1,000-character message, timed call
+by call, for single-message screening and for conversation screening (four turns
+of ~250 characters: each turn alone plus the joined text), with the rules alone and
+with the learned model. Both wall time and process CPU time are shown: on a shared
+machine the wall time includes waiting for a core, the CPU time does not.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import time
+from collections.abc import Callable
+from functools import partial
 
 from ai_platform.governance.screening import InjectionDetector
+from ai_platform.harness.stats import Summary
 
 MESSAGES = {
     "benign chat (en)": (
@@ -55,9 +62,62 @@ def per_call_us(detector: InjectionDetector, text: str, repeat: int) -> tuple[fl
     return min(wall), min(cpu)
 
 
+def thousand_char_messages(count: int, seed: int = 7) -> list[str]:
+    """Distinct ~1,000-character messages mixed from the sample texts above."""
+    rng = random.Random(seed)
+    pieces = list(MESSAGES.values()) + [
+        f"Order ORD-{n} still shows 'processing' after {n % 9 + 2} days; please check."
+        for n in range(40)
+    ]
+    out = []
+    for _ in range(count):
+        text = ""
+        while len(text) < 1_000:
+            text += rng.choice(pieces) + " "
+        out.append(text[:1_000])
+    return out
+
+
+def latency_ms(call: Callable[[], object]) -> tuple[float, float]:
+    start, start_cpu = time.perf_counter(), time.process_time()
+    call()
+    return (time.perf_counter() - start) * 1e3, (time.process_time() - start_cpu) * 1e3
+
+
+def distribution(label: str, calls: list[Callable[[], object]]) -> None:
+    for call in calls[:50]:
+        call()
+    walls, cpus = zip(*(latency_ms(call) for call in calls), strict=True)
+    wall, cpu = Summary.of(list(walls)), Summary.of(list(cpus))
+    print(
+        f"{label:<34} {wall.p50:>8.3f} {wall.p99:>8.3f} {cpu.p50:>8.3f} {cpu.p99:>8.3f}"
+        f" {len(calls):>7}"
+    )
+
+
+def per_message_latency(samples: int) -> None:
+    texts = thousand_char_messages(samples)
+    conversations = [[t[i : i + 250] for i in range(0, 1_000, 250)] for t in texts]
+    print()
+    print("per 1,000-character message, ms (timed call by call)")
+    print(
+        f"{'screen':<34} {'wall p50':>8} {'wall p99':>8} {'CPU p50':>8} {'CPU p99':>8} {'calls':>7}"
+    )
+    for name, detector in (
+        ("rules", InjectionDetector(model=None)),
+        ("rules + model", InjectionDetector()),
+    ):
+        distribution(f"single message, {name}", [partial(detector.screen, t) for t in texts])
+        distribution(
+            f"conversation (4×250), {name}",
+            [partial(detector.screen_conversation, c) for c in conversations],
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5000, help="calls per round (short texts)")
+    parser.add_argument("--samples", type=int, default=2000, help="1,000-char messages timed")
     args = parser.parse_args()
     detector = InjectionDetector()
 
@@ -80,6 +140,8 @@ def main() -> None:
         repeat = max(3, args.repeat * 200 // size)
         wall, cpu = per_call_us(detector, text, repeat)
         print(f"{'benign prose':<24} {size:>7} {wall:>9.0f} {cpu:>9.0f} {cpu / size * 1000:>10.1f}")
+
+    per_message_latency(args.samples)
 
 
 if __name__ == "__main__":

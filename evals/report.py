@@ -16,6 +16,7 @@ from typing import Any
 from ai_platform.harness.tables import markdown_table
 from evals.charts import draw_all
 from evals.compare import Delta
+from evals.failures import anchor, failing, split_case
 from evals.results import CaseResult
 
 Row = list[str]
@@ -136,7 +137,10 @@ def _intro(summary: dict[str, Any]) -> list[str]:
 
 
 def markdown(
-    summary: dict[str, Any], deltas: list[Delta] | None, charts: list[tuple[str, str]]
+    summary: dict[str, Any],
+    deltas: list[Delta] | None,
+    charts: list[tuple[str, str]],
+    results: list[CaseResult] | None = None,
 ) -> str:
     parts = ["# Eval report", "", *(f"{line}  " for line in _intro(summary)), ""]
     parts += ["## Cost and latency per suite", "", _md_table(*summary_rows(summary)), ""]
@@ -149,12 +153,14 @@ def markdown(
         _md_table(*quality_rows(summary)),
         "",
     ]
+    parts += _md_failures(summary, results or [])
     parts += _md_comparison(summary, deltas)
     head, rows = price_rows(summary)
     if rows:
         parts += ["## Prices used", "", _md_table(head, rows), ""]
     parts += ["## Charts", ""]
     parts += [f"![{title}]({name})\n" for name, title in charts]
+    parts += _md_failure_details(results or [])
     return "\n".join(parts) + "\n"
 
 
@@ -185,6 +191,152 @@ def _md_comparison(summary: dict[str, Any], deltas: list[Delta] | None) -> list[
     ]
 
 
+# -- failing cases -----------------------------------------------------------------------
+
+# Details for at most this many failed cases per suite; the rest are in cases.jsonl.
+MAX_DETAILED = 50
+
+FAILING_NOTE = (
+    "A case fails when it gets no verdict (an error, a timeout) or misses a check (a "
+    "quality score below 1; screening: a verdict that disagrees with the label). "
+    "Every case, passed or not, is in `cases.jsonl`."
+)
+
+
+def _by_suite(
+    summary: dict[str, Any], results: list[CaseResult]
+) -> list[tuple[str, int, list[tuple[CaseResult, list[str]]]]]:
+    """(suite, cases run, its failed cases) for every suite of the run."""
+    out = []
+    for name in summary["suites"]:
+        mine = [r for r in results if r.suite == name]
+        out.append((name, len(mine), failing(mine)))
+    return out
+
+
+def _shown(failed: list[tuple[CaseResult, list[str]]]) -> list[tuple[CaseResult, list[str]]]:
+    return failed[:MAX_DETAILED]
+
+
+def _case_label(result: CaseResult) -> str:
+    return f"{result.case_id} (repetition {result.repetition + 1})"
+
+
+def _md_failures(summary: dict[str, Any], results: list[CaseResult]) -> list[str]:
+    parts = ["## Failing cases", "", FAILING_NOTE, ""]
+    for name, total, failed in _by_suite(summary, results):
+        parts += [f"### {name}: {len(failed)} of {total} failed", ""]
+        if not failed:
+            parts += ["Every case passed every check.", ""]
+            continue
+        for result, why in _shown(failed):
+            ids = ", ".join(f"`{i}`" for i in result.request_ids) or "none"
+            parts.append(
+                f"- [{_case_label(result)}](#{anchor(result)}): {'; '.join(why)} (request id {ids})"
+            )
+        if len(failed) > MAX_DETAILED:
+            parts.append(f"- … and {len(failed) - MAX_DETAILED} more in `cases.jsonl`")
+        parts.append("")
+    return parts
+
+
+def _json_block(value: Any) -> list[str]:
+    return ["```json", json.dumps(value, indent=2, ensure_ascii=False, default=str), "```"]
+
+
+def _got(result: CaseResult) -> dict[str, Any]:
+    got: dict[str, Any] = {"status": result.status_code}
+    if result.error:
+        got["error"] = result.error
+    if result.scores:
+        got["scores"] = result.scores
+    got.update(result.details)
+    return got
+
+
+def _md_failure_details(results: list[CaseResult]) -> list[str]:
+    suites = dict.fromkeys(r.suite for r in results)
+    shown = [
+        item
+        for suite in suites
+        for item in _shown(failing([r for r in results if r.suite == suite]))
+    ]
+    if not shown:
+        return []
+    parts = ["## Failing case details", ""]
+    for result, why in shown:
+        inputs, expected = split_case(result.case)
+        parts += [
+            f'<a id="{anchor(result)}"></a>',
+            "",
+            f"### {result.suite}: {_case_label(result)}",
+            "",
+            f"- failed: {'; '.join(why)}",
+            f"- request id: {', '.join(f'`{i}`' for i in result.request_ids) or 'none'}",
+            f"- latency: {_num(result.latency_ms)} ms",
+            "",
+            "Inputs:",
+            "",
+            *_json_block(inputs),
+            "",
+            "Expected:",
+            "",
+            *_json_block(expected),
+            "",
+            "Got:",
+            "",
+            *_json_block(_got(result)),
+            "",
+        ]
+    return parts
+
+
+def _html_failures(
+    summary: dict[str, Any], results: list[CaseResult]
+) -> tuple[list[str], list[str]]:
+    """The "Failing cases" section, and the details its links point to."""
+    body = ["<h2>Failing cases</h2>", f'<p class="note">{_md_inline(FAILING_NOTE)}</p>']
+    details: list[str] = []
+    for name, total, failed in _by_suite(summary, results):
+        body.append(f"<h3>{html.escape(name)}: {len(failed)} of {total} failed</h3>")
+        if not failed:
+            body.append("<p>Every case passed every check.</p>")
+            continue
+        items = []
+        for result, why in _shown(failed):
+            ids = ", ".join(f"<code>{html.escape(i)}</code>" for i in result.request_ids)
+            items.append(
+                f'<li><a href="#{anchor(result)}">{html.escape(_case_label(result))}</a>: '
+                f"{html.escape('; '.join(why))} (request id {ids or 'none'})</li>"
+            )
+            details.append(_html_case(result, why))
+        if len(failed) > MAX_DETAILED:
+            more = len(failed) - MAX_DETAILED
+            items.append(f"<li>… and {more} more in <code>cases.jsonl</code></li>")
+        body.append(f"<ul>{''.join(items)}</ul>")
+    return body, ["<h2>Failing case details</h2>", *details] if details else []
+
+
+def _html_case(result: CaseResult, why: list[str]) -> str:
+    inputs, expected = split_case(result.case)
+
+    def block(title: str, value: Any) -> str:
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+        return f"<h4>{title}</h4><pre>{html.escape(text)}</pre>"
+
+    ids = ", ".join(f"<code>{html.escape(i)}</code>" for i in result.request_ids) or "none"
+    return (
+        f'<section id="{anchor(result)}">'
+        f"<h3>{html.escape(result.suite)}: {html.escape(_case_label(result))}</h3>"
+        f"<p>failed: {html.escape('; '.join(why))}<br>request id: {ids}<br>"
+        f"latency: {_num(result.latency_ms)} ms</p>"
+        + block("Inputs", inputs)
+        + block("Expected", expected)
+        + block("Got", _got(result))
+        + "</section>"
+    )
+
+
 # -- html --------------------------------------------------------------------------------
 
 CSS = """
@@ -196,6 +348,8 @@ th{background:#f3f3f3}td:first-child,td:nth-child(2),th:first-child{text-align:l
 tr.regression td{background:#fbdada;font-weight:600}tr.improvement td{background:#e1f5e1}
 img{max-width:100%;border:1px solid #eee;margin:.5rem 0}
 .note{color:#555;font-size:.9rem}
+pre{background:#f7f7f7;padding:.5rem;overflow-x:auto;font-size:.8rem}
+section{border-top:1px solid #ddd;margin-top:1rem}
 """
 
 
@@ -225,11 +379,15 @@ def html_report(
     deltas: list[Delta] | None,
     charts: list[tuple[str, str]],
     image: Callable[[str], bytes],
+    results: list[CaseResult] | None = None,
 ) -> str:
     body = ["<h1>Eval report</h1>"]
     body += [f'<p class="note">{_md_inline(line)}</p>' for line in _intro(summary)]
     body += ["<h2>Cost and latency per suite</h2>", _html_table(*summary_rows(summary))]
     body += ["<h2>Quality</h2>", _html_table(*quality_rows(summary))]
+    # The list of failing cases here; their details at the end, after the charts.
+    failures, failure_details = _html_failures(summary, results or [])
+    body += failures
     block = summary.get("comparison")
     if deltas is None or block is None:
         body += ["<h2>Comparison</h2>", "<p>No earlier run to compare with.</p>"]
@@ -253,6 +411,7 @@ def html_report(
             f'<figure><img alt="{html.escape(title)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{html.escape(title)}</figcaption></figure>"
         )
+    body += failure_details
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>Eval report {html.escape(summary['run_id'])}</title>"
@@ -278,9 +437,10 @@ def write_report(
         for result in results:
             handle.write(json.dumps(result.to_dict(), default=str, ensure_ascii=False) + "\n")
     charts = draw_all(summary, results, out)
-    files["markdown"].write_text(markdown(summary, deltas, charts), "utf-8")
+    files["markdown"].write_text(markdown(summary, deltas, charts, results), "utf-8")
     files["html"].write_text(
-        html_report(summary, deltas, charts, lambda name: (out / name).read_bytes()), "utf-8"
+        html_report(summary, deltas, charts, lambda name: (out / name).read_bytes(), results),
+        "utf-8",
     )
     for name, _ in charts:
         files[name.removesuffix(".png")] = out / name

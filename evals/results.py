@@ -38,6 +38,8 @@ class CaseResult:
     scores: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    case: dict[str, Any] = field(default_factory=dict)
+    """The labelled case as read from its suite (inputs and expectations)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -191,6 +191,7 @@ async def run_suite(
                     error=f"{type(exc).__name__}: {exc}"[:300],
                 )
             result.repetition = rep
+            result.case = case
             bar.update(1)
             return result
 

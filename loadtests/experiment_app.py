@@ -30,6 +30,7 @@ Run it: ``uvicorn loadtests.experiment_app:create_app --factory --port 8001``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import AsyncIterator
@@ -127,9 +128,33 @@ def _call_sync(state: ExperimentState, ask: Ask) -> tuple[str, int]:
     return completion.choices[0].message.content or "", usage
 
 
+class QuietShutdownCancellations(logging.Filter):
+    """Drops uvicorn's traceback for each request it cancels at shutdown.
+
+    A step ends with requests still queued (for the thread pool, or behind a blocked
+    loop); the runner stops the server with a short graceful timeout rather than wait
+    minutes for them. uvicorn then cancels each one and logs "Exception in ASGI
+    application" with a ``CancelledError`` traceback per request — hundreds per run —
+    after its own one line, "Cancel N running task(s), timeout graceful shutdown
+    exceeded", which already says what happened. Other errors pass.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
+def quiet_shutdown_cancellations() -> None:
+    """Install ``QuietShutdownCancellations`` on uvicorn's error logger (once)."""
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, QuietShutdownCancellations) for f in logger.filters):
+        logger.addFilter(QuietShutdownCancellations())
+
+
 def create_app(config: ExperimentConfig | None = None) -> FastAPI:
     """The experiment app; with no ``config``, read ``EXPERIMENT_*`` from the environment."""
     cfg = config if config is not None else ExperimentConfig.from_env()
+    quiet_shutdown_cancellations()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,6 +1,8 @@
 """Settings, read from the environment and ``.env`` (see ``.env.example``).
 
 Variable names are the field names in upper case (``DATABASE_URL``, ``LLM_BASE_URL``).
+Nested groups use ``__``: ``SERVICES__KNOWLEDGE__URL``, ``KNOWLEDGE__EMBEDDINGS``; the
+service groups also keep their flat names (``KNOWLEDGE_EMBEDDINGS``, ``RESEARCH_LEASE_S``).
 Invalid values stop the process at start with a message naming the variable.
 """
 
@@ -9,20 +11,100 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ai_platform.services.knowledge.config import KnowledgeSettings
+from ai_platform.services.research.config import ResearchSettings
+
 DEV_SECRET = "dev-only-insecure-secret-change-me"
+DEV_IDENTITY_SECRET = "dev-only-insecure-identity-secret"
+
+ServiceName = Literal["knowledge", "agent", "research", "assistant"]
+SERVICE_NAMES: tuple[ServiceName, ...] = ("knowledge", "agent", "research", "assistant")
+"""The services that can run in a process of their own (admin stays in the gateway)."""
+
+
+class ServiceEndpoint(BaseModel):
+    """Where a separately deployed service answers; ``url`` unset = run it in process."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = None
+    timeout_s: float = Field(
+        default=120.0, gt=0, description="longest wait for the next bytes from the service"
+    )
+    connect_timeout_s: float = Field(default=2.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+class ServiceEndpoints(BaseModel):
+    """``SERVICES__<NAME>__URL`` / ``SERVICES__<NAME>__TIMEOUT_S``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    knowledge: ServiceEndpoint = Field(default_factory=ServiceEndpoint)
+    agent: ServiceEndpoint = Field(default_factory=ServiceEndpoint)
+    research: ServiceEndpoint = Field(default_factory=ServiceEndpoint)
+    assistant: ServiceEndpoint = Field(default_factory=ServiceEndpoint)
+
+    def endpoint(self, name: ServiceName) -> ServiceEndpoint:
+        endpoint: ServiceEndpoint = getattr(self, name)
+        return endpoint
+
+    def remote(self) -> dict[ServiceName, ServiceEndpoint]:
+        """The services configured with a URL (proxied by a gateway)."""
+        return {n: self.endpoint(n) for n in SERVICE_NAMES if self.endpoint(n).url}
+
+
+def parse_service_names(value: str) -> frozenset[ServiceName]:
+    """``"knowledge,agent"`` -> the names; an unknown name is a ``ValueError``."""
+    names = [part.strip().lower() for part in value.split(",") if part.strip()]
+    unknown = sorted(set(names) - set(SERVICE_NAMES))
+    if unknown or not names:
+        raise ValueError(
+            f"unknown service(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(SERVICE_NAMES)}"
+        )
+    return frozenset(n for n in SERVICE_NAMES if n in names)
+
 
 Environment = Literal["development", "test", "staging", "production"]
 Provider = Literal["simulator", "openai", "azure"]
+
+
+class DeploymentSettings(BaseModel):
+    """One provider deployment besides the primary (``LLM_DEPLOYMENTS``, a JSON list)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    provider: Literal["openai", "azure", "compatible", "simulator"] = "compatible"
+    base_url: str = Field(min_length=1)
+    api_key: SecretStr = SecretStr("sk-none")
+    api_version: str = "2024-10-21"
+    """Azure only."""
+    timeout_s: float | None = Field(default=None, gt=0)
 
 
 class Settings(BaseSettings):
     """Application settings loaded from environment."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_nested_delimiter="__",
     )
 
     # Service
@@ -60,6 +142,12 @@ class Settings(BaseSettings):
     llm_breaker_failures: int = Field(default=5, ge=1)
     llm_breaker_reset_s: float = Field(default=30.0, gt=0)
     llm_http_backend: Literal["httpx", "aiohttp"] = "httpx"
+    # "wire": the OpenAI wire format over aiohttp + orjson (the hot path); "sdk": the
+    # official openai SDK's HTTP layer (LLM_HTTP_BACKEND picks its client).
+    llm_transport: Literal["wire", "sdk"] = "wire"
+    llm_deployments: list[DeploymentSettings] = Field(default_factory=list)
+    model_routes: dict[str, list[str]] = Field(default_factory=dict)
+    """Alias -> ordered targets ``deployment[:model]``; see ``ai_platform.llm.routing``."""
     llm_max_output_tokens: int = Field(default=1024, ge=1)
     price_table_path: str | None = None
 
@@ -77,6 +165,17 @@ class Settings(BaseSettings):
     injection_threshold: float = Field(default=0.5, gt=0, le=1)
     ledger_batch_size: int = Field(default=200, ge=1)
     ledger_flush_interval_s: float = Field(default=0.5, gt=0)
+    # Injection guardrails that do not depend on detection (governance/guardrails/).
+    # Answers keep links and images only to OUTPUT_ALLOWED_HOSTS (a JSON list; a host
+    # allows its subdomains; empty = relative links only). The agent's refunds are capped
+    # per call, per conversation and per customer per UTC day, and wait for the client's
+    # confirmation; a turn may make at most AGENT_MAX_ACTIONS_PER_TURN changing calls.
+    output_allowed_hosts: list[str] = Field(default_factory=list)
+    canary_verbatim_chars: int = Field(default=80, ge=20)
+    agent_refund_max_usd: float = Field(default=200.0, ge=0)
+    agent_refund_max_usd_per_conversation: float = Field(default=300.0, ge=0)
+    agent_refund_max_usd_per_day: float = Field(default=500.0, ge=0)
+    agent_max_actions_per_turn: int = Field(default=3, ge=1)
 
     # HTTP
     api_key_header: str = "X-API-Key"
@@ -104,6 +203,17 @@ class Settings(BaseSettings):
     knowledge_pdf_max_stream_bytes: int = Field(default=10_000_000, ge=65_536)
     knowledge_pdf_workers: int = Field(default=2, ge=1)
     knowledge_pdf_wait_s: float = Field(default=30.0, ge=0)
+
+    # Services: tuning per service, and the split shape (docs/architecture.md).
+    # SERVE_SERVICES (set by `ai-platform serve --services`) makes this process a service
+    # process serving only those; SERVICES__<NAME>__URL makes a gateway proxy that one.
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    research: ResearchSettings = Field(default_factory=ResearchSettings)
+    services: ServiceEndpoints = Field(default_factory=ServiceEndpoints)
+    serve_services: str | None = None
+    service_identity_secret: SecretStr = SecretStr(DEV_IDENTITY_SECRET)
+    service_identity_ttl_s: float = Field(default=45.0, ge=5, le=300)
+    migrate_on_start: bool = False
 
     # Observability
     metrics_enabled: bool = True
@@ -137,8 +247,21 @@ class Settings(BaseSettings):
                     "SECRET_KEY: the default secret is refused outside development; "
                     "set SECRET_KEY to a long random value"
                 )
+            if self.service_identity_secret.get_secret_value() == DEV_IDENTITY_SECRET:
+                raise ValueError(
+                    "SERVICE_IDENTITY_SECRET: the default secret is refused outside "
+                    "development; set it to the same long random value in the gateway "
+                    "and every service"
+                )
             if "*" in self.cors_origins:
                 raise ValueError("CORS_ORIGINS: '*' is refused outside development")
+        if self.serve_services is not None:
+            # A service process ignores the URL of a service it serves itself (one
+            # environment may be shared by every container).
+            try:
+                parse_service_names(self.serve_services)
+            except ValueError as exc:
+                raise ValueError(f"SERVE_SERVICES: {exc}") from None
         if self.llm_provider == "azure" and not (
             self.azure_openai_endpoint and self.azure_openai_api_key
         ):
@@ -150,9 +273,26 @@ class Settings(BaseSettings):
             raise ValueError("LLM_API_KEY is required when LLM_PROVIDER=openai")
         return self
 
+    @model_validator(mode="after")
+    def _routes_name_deployments(self) -> Settings:
+        from ai_platform.llm.routing import PRIMARY, check_routes
+
+        names = [d.name for d in self.llm_deployments]
+        if PRIMARY in names or len(set(names)) != len(names):
+            raise ValueError(f"LLM_DEPLOYMENTS: names must be unique and not {PRIMARY!r}")
+        check_routes(self.model_routes, names)
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def served(self) -> frozenset[ServiceName] | None:
+        """The services this process serves alone, or ``None`` for a gateway."""
+        if self.serve_services is None:
+            return None
+        return parse_service_names(self.serve_services)
 
     @property
     def embedded_simulator(self) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from evals.agent import AGENT
 from evals.compare import compare, comparison_block
+from evals.failures import failure_reasons
 from evals.report import write_report
 from evals.results import CaseResult, Usage
 from evals.summary import suite_summary
@@ -100,3 +101,67 @@ def test_report_files_highlight_regressions(tmp_path: Path) -> None:
     lines = files["cases"].read_text().splitlines()
     assert [json.loads(x)["case_id"] for x in lines] == ["a", "b", "c", "d"]
     assert json.loads(lines[0])["cost_usd"] == 0.0002
+
+
+def test_report_lists_failing_cases_with_links_to_their_details(tmp_path: Path) -> None:
+    case = {
+        "id": "ag01",
+        "message": "Where is my order ORD-1001?",
+        "expected_tool": "get_order_status",
+        "expected_facts": ["UPS"],
+    }
+    passed = result("ok1", 100.0, 0.0002)
+    passed.scores = {"tool_correct": 1.0, "fact_recall": 1.0}
+    missed = result("ag01", 120.0, 0.0002)
+    missed.scores = {"tool_correct": 0.0, "fact_recall": 1.0}
+    missed.case = case
+    missed.details = {"tools": [{"name": "search_knowledge"}]}
+    errored = result("ag02", 5.0, None, ok=False)
+    errored.repetition = 1
+    results = [passed, missed, errored]
+    summary = make_summary(suite_summary(AGENT, results), "run")
+    files = write_report(tmp_path, summary, results, None)
+
+    md = files["markdown"].read_text()
+    section = md.split("## Failing cases", 1)[1].split("\n## ", 1)[0]
+    assert "### agent: 2 of 3 failed" in section
+    assert "ok1" not in section
+    assert "[ag01 (repetition 1)](#case-agent-ag01-1): tool_correct 0.000" in section
+    assert "[ag02 (repetition 2)](#case-agent-ag02-2): 502 upstream_error: boom" in section
+    assert "`req_ag01`" in section
+    details = md.split("## Failing case details", 1)[1]
+    assert details.count('<a id="case-agent-') == 2
+    ag01 = details.split('<a id="case-agent-ag01-1"></a>', 1)[1].split("<a id=", 1)[0]
+    inputs, expected, got = (
+        json.loads(block.split("```", 1)[0]) for block in ag01.split("```json\n")[1:]
+    )
+    assert inputs == {"message": "Where is my order ORD-1001?"}
+    assert expected == {"expected_tool": "get_order_status", "expected_facts": ["UPS"]}
+    assert got["tools"] == [{"name": "search_knowledge"}] and got["status"] == 200
+    assert "request id: `req_ag01`" in ag01
+
+    page = files["html"].read_text()
+    assert page.count('<a href="#case-agent-') == 2
+    assert '<section id="case-agent-ag01-1">' in page and 'id="case-agent-ag02-2"' in page
+    assert "ok1" not in page.split("Failing cases", 1)[1]
+
+
+def test_screening_cases_fail_when_verdict_and_label_disagree() -> None:
+    def screened(attack: float, blocked: float) -> CaseResult:
+        r = result("s", 1.0, 0.0)
+        r.scores = {"attack": attack, "blocked": blocked}
+        return r
+
+    assert failure_reasons(screened(1.0, 1.0)) == []
+    assert failure_reasons(screened(0.0, 0.0)) == []
+    assert failure_reasons(screened(1.0, 0.0)) == ["attack not blocked"]
+    assert failure_reasons(screened(0.0, 1.0)) == ["benign text blocked (false positive)"]
+
+
+def test_a_report_without_failures_says_so(tmp_path: Path) -> None:
+    good = result("a", 100.0, 0.0002)
+    good.scores = {"tool_correct": 1.0}
+    files = write_report(tmp_path, make_summary(suite_summary(AGENT, [good]), "r"), [good], None)
+    md = files["markdown"].read_text()
+    assert "### agent: 0 of 1 failed" in md and "Every case passed every check." in md
+    assert "## Failing case details" not in md

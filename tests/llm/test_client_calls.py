@@ -12,6 +12,7 @@ import pytest
 from ai_platform.core.errors import UpstreamError
 from ai_platform.llm.client import LLMClient, image_part
 from ai_platform.llm.pricing import PriceTable
+from ai_platform.llm.transports import WireTransport
 from ai_platform.llm.types import ToolCall
 
 from .upstream_fakes import (
@@ -274,8 +275,18 @@ async def test_base_url_argument_overrides_settings() -> None:
 
 
 async def test_aiohttp_backend_builds_an_aiohttp_transport() -> None:
-    client = LLMClient.from_settings(settings(llm_http_backend="aiohttp"), prices=PriceTable.load())
+    client = LLMClient.from_settings(
+        settings(llm_transport="sdk", llm_http_backend="aiohttp"), prices=PriceTable.load()
+    )
     assert isinstance(client.sdk._client, openai.DefaultAioHttpClient)
+    await client.aclose()
+
+
+async def test_the_wire_transport_is_the_default_and_has_no_sdk() -> None:
+    client = LLMClient.from_settings(settings(), prices=PriceTable.load())
+    assert isinstance(client.routes.primary_deployment.transport, WireTransport)
+    with pytest.raises(AttributeError):
+        client.sdk  # noqa: B018
     await client.aclose()
 
 

@@ -6,6 +6,7 @@ import base64
 import io
 import math
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -342,3 +343,30 @@ def test_json_keys_named_in_the_prompt() -> None:
         [{"role": "user", "content": 'Return JSON like {"name": ..., "age": ...} for: Ada, 36'}]
     ).messages
     assert replies.json_keys(messages) == ["name", "age"]
+
+
+def test_untrusted_delimiters_are_markup_not_schema_values() -> None:
+    from ai_platform.governance.guardrails import wrap_untrusted
+
+    schema = {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "review",
+            "schema": {
+                "type": "object",
+                "properties": {"issues": {"type": "array", "items": {"type": "string"}}},
+                "required": ["issues"],
+            },
+        },
+    }
+    plain = "Unused items can be returned within 60 days [1]."
+    wrapped = wrap_untrusted(plain, "writer")
+    assert 'source="writer"' in wrapped
+    data = orjson.loads(
+        reply([{"role": "user", "content": f"Report:\n{wrapped}"}], response_format=schema)
+    )
+    assert data["issues"] == []
+    # The data inside the delimiters is still read: a quoted claim in it is an item.
+    quoted = wrap_untrusted('The report says "refunds take 5 days".', "writer")
+    data = orjson.loads(reply([{"role": "user", "content": quoted}], response_format=schema))
+    assert data["issues"] == ["refunds take 5 days"]

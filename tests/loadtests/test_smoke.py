@@ -114,3 +114,26 @@ def test_experiment_runner_writes_csv_html_summary_and_charts(tmp_path: Path) ->
     for chart in ("throughput.png", "latency.png"):
         assert (out_dir / chart).read_bytes().startswith(b"\x89PNG")
     assert "| async | 2 |" in (out_dir / "summary.md").read_text()
+
+
+def test_a_run_that_ends_with_requests_queued_leaves_no_traceback(tmp_path: Path) -> None:
+    """One worker thread and a 2 s upstream: when the step ends, requests are still
+    queued for the thread, and stopping the server cancels them. Its log says so in
+    one line, with no traceback per request."""
+    command = [
+        sys.executable, "-m", "loadtests.run", "--scenario", "experiment", "--styles", "sync",
+        "--users", "6", "--duration", "1", "--latency-ms", "2000", "--thread-tokens", "1",
+        "--out", str(tmp_path),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    (out_dir,) = tmp_path.iterdir()
+    logs = {path.name: path.read_text() for path in out_dir.glob("*.log")}
+    assert "experiment_app.log" in logs
+    # The run did stop a server with requests in flight (else this test proves nothing).
+    assert "running task(s), timeout graceful shutdown exceeded" in logs["experiment_app.log"]
+    for name, text in logs.items():
+        assert "Traceback" not in text and "CancelledError" not in text, (name, text[:2000])

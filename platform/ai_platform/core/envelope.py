@@ -1,4 +1,5 @@
-"""The response envelope of the brief: ``APIResponse`` with ``ResponseMetadata``."""
+"""The response envelope (``APIResponse`` with ``ResponseMetadata``; see
+``docs/design-brief.md``)."""
 
 from __future__ import annotations
 

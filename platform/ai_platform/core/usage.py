@@ -20,6 +20,8 @@ class RequestUsage:
     calls: int = 0
     flagged: bool = False
     signals: list[str] = field(default_factory=list)
+    hops: list[str] = field(default_factory=list)
+    """Deployments tried by routed calls, in order (``name:model:outcome``)."""
 
     @property
     def tokens(self) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +47,48 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password masked, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # a URL too malformed to parse shows nothing of itself
+        return "<unparseable URL>"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def connection_failure(exc: BaseException) -> str | None:
+    """Why the database could not be reached or opened, in one line with what to check;
+    None when ``exc`` is not such a failure (a failing query, a migration bug)."""
+    try:
+        from asyncpg import exceptions as pg  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        pg = None
+    for error in _chain(exc):
+        if pg is not None and isinstance(error, pg.InvalidCatalogNameError):
+            return f"{error}: create it (createdb) or correct the database name in the URL"
+        if pg is not None and isinstance(
+            error, pg.InvalidAuthorizationSpecificationError | pg.InvalidPasswordError
+        ):
+            return f"{error}: check the user and password in the URL"
+        if isinstance(error, socket.gaierror):
+            return f"the host name does not resolve ({error.strerror}): check the host in the URL"
+        if isinstance(error, ConnectionRefusedError):
+            return "connection refused: is the server running, on that host and port?"
+        if isinstance(error, ConnectionError | TimeoutError):
+            reason = str(error) or type(error).__name__
+            return f"{reason}: is the server running and reachable?"
+        if isinstance(error, OSError) and error.filename is not None:
+            return f"{error.strerror}: {error.filename}"
+        if isinstance(error, sqlite3.OperationalError) and "unable to open" in str(error):
+            return f"{error}: check that the file's directory exists and is writable"
+    return None

@@ -11,6 +11,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from ai_platform.db.engine import create_engine
 
@@ -38,6 +39,13 @@ def _upgrade_sync(connection: Connection, url: str, revision: str) -> None:
     cfg = alembic_config(url)
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, revision)
+
+
+def migration_failure(exc: BaseException) -> str:
+    """A failed upgrade in one line: the driver's error rather than SQLAlchemy's wrapper."""
+    error = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 async def current_heads(url: str) -> set[str]:

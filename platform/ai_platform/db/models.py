@@ -23,6 +23,8 @@ class Client(TimestampMixin, Base):
     tpd_limit: Mapped[int | None] = mapped_column(BigInteger)
     monthly_budget_usd: Mapped[Decimal | None] = mapped_column(Money)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    allowed_models: Mapped[list[str] | None] = mapped_column(JSON)
+    """Model names (route aliases or priced models) the client may ask for; null: any."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     keys: Mapped[list[ApiKey]] = relationship(back_populates="client", lazy="raise")
@@ -71,3 +73,7 @@ class UsageRecord(Base):
     outcome: Mapped[str] = mapped_column(String(40))
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    guardrail_events: Mapped[str | None] = mapped_column(String(500))
+    """What the injection guardrails did ("tool_refused:untrusted_source,link_removed*2")."""
+    hops: Mapped[str | None] = mapped_column(String(300))
+    """Deployments a routed call tried ("primary:gpt-4o:rate_limited>backup:gpt-4o:ok")."""

@@ -1,6 +1,8 @@
-"""``GET /api/v1/me``, the smallest authenticated call (used by the tour), and
+"""``GET /api/v1/me``, the smallest authenticated call (used by the tour);
 ``GET /api/v1/usage/requests``: the caller's own ledger rows, found by the
-``X-Request-ID`` it sent (its correlation id) or the request id it got back."""
+``X-Request-ID`` it sent (its correlation id) or the request id it got back;
+``GET /api/v1/usage`` and ``GET /api/v1/usage/recent``: the admin usage report and
+ledger pages, scoped to the caller (the same queries with a client filter)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,22 @@ from pydantic import BaseModel
 from sqlalchemy import or_, select
 
 from ai_platform.core.envelope import APIResponse
-from ai_platform.core.errors import GOVERNED_ERRORS, BadRequestError
+from ai_platform.core.errors import GOVERNED_ERRORS, BadRequestError, RequestValidationFailed
 from ai_platform.core.ids import RequestIdStr
+from ai_platform.core.numbers import MAX_INT64
 from ai_platform.db.models import UsageRecord
 from ai_platform.gateway.deps import ClientDep, SessionDep
 from ai_platform.gateway.errors import error_responses
 from ai_platform.gateway.responses import envelope
+from ai_platform.services.admin import service as admin_service
+from ai_platform.services.admin.router import EndDay, ServiceFilter, StartDay
+from ai_platform.services.admin.schemas import (
+    MAX_PAGE,
+    MAX_USAGE_ROWS,
+    LedgerPage,
+    UsageGroup,
+    UsageReport,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["Account"])
 
@@ -116,3 +128,58 @@ async def own_requests(
             for r in rows
         ],
     )
+
+
+_USAGE_ERRORS = error_responses(*GOVERNED_ERRORS[:2], BadRequestError, RequestValidationFailed)
+
+
+@router.get("/usage", responses=_USAGE_ERRORS, summary="Your usage and cost report")
+async def own_usage(
+    request: Request,
+    client: ClientDep,
+    session: SessionDep,
+    group_by: Annotated[UsageGroup, Query(description="service, model or day (UTC).")],
+    start: StartDay = None,
+    end: EndDay = None,
+    service_name: ServiceFilter = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_USAGE_ROWS)] = MAX_USAGE_ROWS,
+) -> APIResponse[UsageReport]:
+    """The admin usage report (``GET /api/v1/admin/usage``) over your own requests only:
+    requests, errors, tokens, cost and mean latency per service, model or UTC day."""
+    report = await admin_service.usage_report(
+        session,
+        group_by,
+        start=start,
+        end=end,
+        client_id=client.id,
+        service=service_name,
+        limit=limit,
+    )
+    return envelope(request, report)
+
+
+@router.get("/usage/recent", responses=_USAGE_ERRORS, summary="Your recent requests")
+async def own_recent(
+    request: Request,
+    client: ClientDep,
+    session: SessionDep,
+    service_name: ServiceFilter = None,
+    start: StartDay = None,
+    end: EndDay = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=MAX_INT64, description="From a previous page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> APIResponse[LedgerPage]:
+    """Your ledger rows, newest first, with latency and the screening flag: the admin
+    ``/usage/requests`` page over your own requests only."""
+    page = await admin_service.ledger(
+        session,
+        client_id=client.id,
+        service=service_name,
+        start=start,
+        end=end,
+        before_id=before_id,
+        limit=limit,
+    )
+    return envelope(request, page)

@@ -1,4 +1,10 @@
-"""``create_app(settings)`` and the lifespan that opens and closes every resource.
+"""``create_app(settings)``: the composition root, and the lifespan that opens and
+closes every resource.
+
+The process's shape comes from settings (``shape_of``): the monolith runs every service;
+a gateway in the split shape proxies the services that have a URL; a service process
+(``ai-platform serve --services knowledge``) runs only its services, behind the
+gateway's signed identity. Each process opens only what its shape needs.
 
 ``ai_platform.gateway.app:app`` is what uvicorn and gunicorn load
 (``uvicorn ai_platform.gateway.app:app --workers 4``).
@@ -6,31 +12,59 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from types import ModuleType
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 import ai_platform
-import ai_platform.services
-from ai_platform.config import Settings, get_settings
+from ai_platform.config import SERVICE_NAMES, Settings, get_settings
 from ai_platform.core.errors import COMMON_ERRORS
 from ai_platform.core.logging import configure_logging
 from ai_platform.gateway import account, health, metrics
 from ai_platform.gateway.errors import error_responses, install_error_handlers
 from ai_platform.gateway.governance_middleware import GovernanceMiddleware
 from ai_platform.gateway.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from ai_platform.gateway.proxy import ServiceProxy
+from ai_platform.gateway.registry import SERVICES, ServiceSpec
 from ai_platform.gateway.resources import open_resources
+from ai_platform.gateway.service_identity import GatewayIdentityMiddleware
 from ai_platform.gateway.state import PlatformState
 from ai_platform.governance.auth import Authenticator
 from ai_platform.governance.headers import EXPOSED
+from ai_platform.governance.identity import IdentitySigner
 from ai_platform.governance.metrics import observe_http
+from ai_platform.openai_api import router as openai_api
+from ai_platform.openai_api.fastpath import OpenAIFastPath
+from ai_platform.web import install as install_web
 
-ServiceLifespan = Callable[[PlatformState], AbstractAsyncContextManager[None]]
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What one process runs: its local services, and whether it is a gateway."""
+
+    local: tuple[ServiceSpec, ...]
+    gateway: bool
+    """A gateway authenticates API keys and proxies; a service process trusts only the
+    gateway's signed identity."""
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(spec.name for spec in self.local)
+
+
+def shape_of(settings: Settings) -> Shape:
+    """``SERVE_SERVICES`` set: a service process serving those. Otherwise a gateway
+    running every service without a ``SERVICES__<NAME>__URL`` itself, and admin."""
+    served = settings.served
+    if served is not None:
+        return Shape(tuple(SERVICES[n] for n in SERVICE_NAMES if n in served), gateway=False)
+    remote = settings.services.remote()
+    names = [n for n in SERVICE_NAMES if n not in remote] + ["admin"]
+    return Shape(tuple(SERVICES[n] for n in names), gateway=True)
+
 
 DESCRIPTION = """
 A gateway that governs every request to five AI services: API keys, rate limits,
@@ -42,38 +76,24 @@ with the request id.
 """
 
 
-def _service_modules(name: str) -> list[ModuleType]:
-    """``ai_platform.services.<service>.<name>`` for every service that has one."""
-    modules = []
-    for info in sorted(pkgutil.iter_modules(ai_platform.services.__path__), key=lambda i: i.name):
-        qualified = f"ai_platform.services.{info.name}.{name}"
-        try:
-            modules.append(importlib.import_module(qualified))
-        except ModuleNotFoundError as exc:
-            if exc.name != qualified:
-                raise
-    return modules
-
-
 def service_routers() -> list[APIRouter]:
-    """The ``router`` of every service package."""
-    return [module.router for module in _service_modules("router")]
-
-
-def service_lifespans() -> list[ServiceLifespan]:
-    """``lifespan(platform)`` of every service that runs background work (the research
-    runner): entered after the shared resources open, left before they close."""
-    return [module.lifespan for module in _service_modules("lifespan")]
+    """The router of every service in the registry (what the monolith mounts)."""
+    return [spec.router() for spec in SERVICES.values()]
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    shape: Shape = app.state.shape
+    proxy: ServiceProxy | None = app.state.proxy
     configure_logging(settings.log_level)
     async with AsyncExitStack() as stack:
-        res = await open_resources(settings, stack)
+        res = await open_resources(
+            settings, stack, local_services=shape.names, behind_gateway=not shape.gateway
+        )
         auth = Authenticator(settings, res.sessionmaker)
-        await auth.start(settings.redis_url)
+        if shape.gateway:
+            await auth.start(settings.redis_url)
         stack.push_async_callback(auth.aclose)
         platform = PlatformState(
             settings=settings,
@@ -82,12 +102,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             auth=auth,
             governor=res.governor,
             llm=res.llm,
+            signer=res.signer,
             simulator=res.simulator,
+            local_services=shape.names,
+            proxy=proxy,
         )
-        platform.extras["readiness"] = {"llm": res.llm.ping}
+        platform.readiness["llm"] = res.llm.ping
+        if proxy is not None:
+            await proxy.start()
+            stack.push_async_callback(proxy.aclose)
+            for name in proxy.upstreams:
+                platform.readiness[f"service:{name}"] = proxy.readiness(name)
         app.state.platform = platform
-        for hook in service_lifespans():
-            await stack.enter_async_context(hook(platform))
+        for spec in shape.local:
+            if spec.readiness is not None:
+                platform.readiness[spec.name] = spec.readiness(platform)
+            if spec.lifespan is not None:
+                await stack.enter_async_context(spec.lifespan()(platform))
         yield
 
 
@@ -100,15 +131,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         debug=settings.debug,
         responses=error_responses(*COMMON_ERRORS),
+        docs_url=None,  # served offline by ai_platform.web, with the page at /
+        redoc_url=None,
     )
     app.state.settings = settings
+    shape = app.state.shape = shape_of(settings)
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(account.router)
+    if shape.gateway:
+        app.include_router(account.router)
+        app.include_router(openai_api.router)
     if settings.metrics_enabled:
         app.include_router(metrics.router)
-    for router in service_routers():
-        app.include_router(router)
+    for spec in shape.local:
+        app.include_router(spec.router())
+    if shape.gateway:
+        install_web(app)
+    signer = IdentitySigner(
+        settings.service_identity_secret.get_secret_value(),
+        ttl_s=settings.service_identity_ttl_s,
+    )
+    proxy = None
+    if shape.gateway and settings.services.remote():
+        proxy = ServiceProxy(
+            settings.services.remote(), signer, api_key_header=settings.api_key_header
+        )
+        # First: a proxied service's prefix belongs to its service, whatever else is mounted.
+        app.router.routes[0:0] = proxy.mounts()
+    app.state.proxy = proxy
 
     # Added innermost first: the request-context middleware ends up outermost, so
     # its request id and timing cover every early exit below it.
@@ -120,7 +170,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "X-Correlation-ID", "X-Processing-Time-Ms", *EXPOSED],
         )
+    if shape.gateway:
+        app.add_middleware(OpenAIFastPath)
     app.add_middleware(GovernanceMiddleware)
+    if not shape.gateway:
+        app.add_middleware(GatewayIdentityMiddleware, signer=signer)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         RequestContextMiddleware,

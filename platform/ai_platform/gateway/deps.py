@@ -14,6 +14,7 @@ from ai_platform.core.errors import ForbiddenError
 from ai_platform.core.logging import client_id_var
 from ai_platform.gateway.state import PlatformState
 from ai_platform.governance.auth import ClientInfo
+from ai_platform.governance.identity import Identity
 
 # Dependencies are async def: FastAPI runs plain def dependencies in a worker thread.
 # Documents the header in OpenAPI; the configured header name is read at request time.
@@ -56,10 +57,17 @@ async def get_current_client(
     platform: PlatformDep,
     _documented: Annotated[str | None, Security(api_key_scheme)] = None,
 ) -> ClientInfo:
-    """Authenticate the API key and return the client it belongs to."""
-    header = platform.settings.api_key_header
-    info = await platform.auth.authenticate(request.headers.get(header))
+    """Authenticate the API key and return the client it belongs to.
+
+    In a service process the gateway has done that: the caller is the verified
+    identity it forwarded (``GatewayIdentityMiddleware``)."""
     state = request.scope.setdefault("state", {})
+    identity = state.get("identity")
+    if isinstance(identity, Identity):
+        info = identity.client
+    else:
+        header = platform.settings.api_key_header
+        info = await platform.auth.authenticate(request.headers.get(header))
     state["client_id"] = info.id
     state["client"] = info
     client_id_var.set(info.id)

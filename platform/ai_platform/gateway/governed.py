@@ -25,6 +25,8 @@ from ai_platform.gateway.deps import ClientDep, PlatformDep
 from ai_platform.gateway.middleware import route_of
 from ai_platform.gateway.responses import request_usage
 from ai_platform.governance.context import RequestContext
+from ai_platform.governance.governor import LEDGERED_BY_CALLER
+from ai_platform.governance.identity import Identity
 
 
 def governed(service: str) -> Callable[..., Any]:
@@ -42,6 +44,10 @@ def governed(service: str) -> Callable[..., Any]:
             state.get("correlation_id"),
         )
         ctx.usage = request_usage(request)
+        identity = state.get("identity")
+        if isinstance(identity, Identity) and identity.nested:
+            # Another service's call for a request it ledgers itself.
+            ctx.extra[LEDGERED_BY_CALLER] = True
         state["governed"] = ctx
         try:
             yield ctx

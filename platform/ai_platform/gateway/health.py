@@ -1,9 +1,9 @@
-"""Liveness (no dependencies) and readiness (database and LLM provider, short timeouts)."""
+"""Liveness (no dependencies) and readiness (database, LLM provider, the research runner
+and, in a gateway, each proxied service's own readiness; short timeouts)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,11 +11,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from ai_platform.gateway.deps import PlatformDep
+from ai_platform.gateway.state import ReadinessCheck
 
 router = APIRouter(tags=["Health"])
 
 CHECK_TIMEOUT_S = 2.0
-ReadinessCheck = Callable[[], Awaitable[None]]
 
 
 @router.get("/health", summary="Liveness: the process is up")
@@ -44,7 +44,7 @@ async def ready(platform: PlatformDep) -> JSONResponse:
             await conn.execute(text("SELECT 1"))
 
     checks: dict[str, ReadinessCheck] = {"database": database}
-    checks.update(platform.extras.get("readiness", {}))
+    checks.update(platform.readiness)
     names = list(checks)
     results = await asyncio.gather(*(_run(checks[n]) for n in names))
     report: dict[str, Any] = dict(zip(names, results, strict=True))

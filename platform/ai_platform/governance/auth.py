@@ -44,6 +44,8 @@ class ClientInfo:
     rpm_limit: int
     tpd_limit: int
     monthly_budget_usd: float
+    allowed_models: frozenset[str] | None = None
+    """Model names (route aliases or priced models) this client may ask for; None: any."""
 
     @property
     def is_admin(self) -> bool:
@@ -70,6 +72,7 @@ def client_info(
         rpm_limit=limits.rpm_limit,
         tpd_limit=limits.tpd_limit,
         monthly_budget_usd=limits.monthly_budget_usd,
+        allowed_models=None if client.allowed_models is None else frozenset(client.allowed_models),
     )
 
 

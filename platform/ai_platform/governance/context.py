@@ -65,6 +65,8 @@ class RequestContext:
     holds: list[Hold] = field(default_factory=list)
     """Budget and token reservations not yet settled; ``finish()`` releases leftovers."""
     span: Any = None
+    guardrail_events: list[str] = field(default_factory=list)
+    """What the injection guardrails did (``governance.guardrails``), for the ledger row."""
 
     @property
     def client_id(self) -> str:
@@ -83,6 +85,13 @@ class RequestContext:
         """
         return await self.governor.screen(self, text, kind=kind)
 
+    async def screen_conversation(self, texts: Sequence[str]) -> ScreeningResult:
+        """Screen the recent turns joined, under the prompt policy of ``screen``: an
+        instruction split across messages only reads as one when they are joined."""
+        from ai_platform.governance.screening.detector import join_recent
+
+        return await self.governor.screen(self, join_recent(texts), kind="prompt")
+
     async def chat(self, messages: Sequence[dict[str, Any]], **kwargs: Any) -> ChatResult:
         return await self.governor.chat(self, messages, **kwargs)
 
@@ -93,6 +102,13 @@ class RequestContext:
 
     async def embed(self, texts: Sequence[str], *, model: str | None = None) -> EmbeddingResult:
         return await self.governor.embed(self, texts, model=model)
+
+    def guardrail(self, event: str) -> None:
+        """Record a guardrail event (a tool refused, a link removed, a leak blocked)."""
+        from ai_platform.governance import metrics
+
+        self.guardrail_events.append(event)
+        metrics.GUARDRAIL_EVENTS.labels(self.service, event.split(":", 2)[0]).inc()
 
     def fail(self, exc: BaseException) -> None:
         """Record how the request failed, for the ledger row."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -39,7 +39,7 @@ from ai_platform.core.errors import (
 )
 from ai_platform.governance import metrics
 from ai_platform.governance.auth import ClientInfo
-from ai_platform.governance.budget import Budget, BudgetStatus, MemoryBudget, RedisBudget
+from ai_platform.governance.budget import Budget, BudgetStatus, MemoryBudget
 from ai_platform.governance.context import Hold, RequestContext
 from ai_platform.governance.headers import limit_headers
 from ai_platform.governance.ledger import (
@@ -47,6 +47,8 @@ from ai_platform.governance.ledger import (
     LedgerEntry,
     UsageLedger,
     cost_decimal,
+    guardrail_summary,
+    hops_summary,
     spent_since,
 )
 from ai_platform.governance.ratelimit import LimitState, RateLimiter
@@ -57,11 +59,16 @@ from ai_platform.llm.types import ChatResult, ContentDelta, EmbeddingResult, Str
 
 if TYPE_CHECKING:
     from ai_platform.governance.screening import InjectionDetector, ScreeningResult
-    from ai_platform.llm.client import LLMClient
+    from ai_platform.llm.client import LLMClient, RoutedChunk
+    from ai_platform.llm.transports import Raw
+    from ai_platform.services.peers import KnowledgeSearch
 
 logger = logging.getLogger("ai_platform.governance")
 
 DEFAULT_KEY_PREFIX = "aip"
+LEDGERED_BY_CALLER = "ledgered_by_caller"
+"""``ctx.extra`` flag of a call one service makes to another for a request the caller
+ledgers: its usage travels back in the envelope and lands on the caller's row."""
 STREAM_CHECKPOINT_S = 0.5
 """How often a stream logs its estimated usage so far (what a crash would bill)."""
 
@@ -104,21 +111,10 @@ class Governor:
         self.sessionmaker = sessionmaker
         prefix = key_prefix or getattr(settings, "redis_key_prefix", None) or DEFAULT_KEY_PREFIX
         self.key_prefix = str(prefix)
-        redis_url = settings.redis_url
-        if limiter is None:
-            limiter = (
-                RateLimiter.redis(redis_url, key_prefix=f"{self.key_prefix}:limits")
-                if redis_url
-                else RateLimiter.memory()
-            )
-        self.limiter = limiter
-        if budget is None:
-            budget = (
-                RedisBudget.from_url(redis_url, self._ledger_spend, key_prefix=self.key_prefix)
-                if redis_url
-                else MemoryBudget(self._ledger_spend)
-            )
-        self.budget = budget
+        # Backends are chosen by the composition root (``governance.backends``); left
+        # out, they are this process's memory.
+        self.limiter = limiter or RateLimiter.memory()
+        self.budget: Budget = budget or MemoryBudget(self._ledger_spend)
         self.ledger = ledger or UsageLedger(
             sessionmaker,
             batch_size=settings.ledger_batch_size,
@@ -128,6 +124,8 @@ class Governor:
         self.ledger.on_written.append(metrics.LEDGER_ROWS.inc)
         self.ledger.replay_settle = self.budget.settle_replayed
         self.tracing = tracing or Tracing.from_settings(settings)
+        self.knowledge_search: KnowledgeSearch | None = None
+        """Set by the composition root when knowledge runs in another process."""
         self._series: dict[tuple[str, str, str], tuple[Any, ...]] = {}
 
     # -- lifecycle -------------------------------------------------------------------
@@ -364,9 +362,7 @@ class Governor:
         # Logged, with the charge about to be made, before the budget is charged: if the
         # process dies in between, the replay writes the row and makes the charge (once:
         # settling is idempotent), so ledger and budget agree.
-        self.checkpoint(
-            ctx, (usage.prompt_tokens, usage.completion_tokens, result.cost_usd), hold
-        )
+        self.checkpoint(ctx, (usage.prompt_tokens, usage.completion_tokens, result.cost_usd), hold)
         await self._settle(ctx, hold, usage.total_tokens, result.cost_usd)
         self._account(
             ctx, result.model, usage.prompt_tokens, usage.completion_tokens, result.cost_usd
@@ -383,6 +379,7 @@ class Governor:
             finish_reason=result.finish_reason,
             cost_usd=result.cost_usd,
             ttft_s=ttft_s,
+            hops=result.hops,
         )
 
     async def chat(
@@ -396,25 +393,38 @@ class Governor:
     ) -> ChatResult:
         model_name = model or self.settings.default_model
         ceiling = max_tokens or self.settings.llm_max_output_tokens
+        params = self.llm.chat_params(messages, model=model_name, max_tokens=ceiling, **kwargs)
         prompt = estimate_messages_tokens(messages, tools=kwargs.get("tools"))
-        hold = await self._reserve(ctx, model_name, prompt, ceiling * kwargs.get("n", 1))
+        _, result = await self.chat_call(ctx, params, prompt, ceiling * kwargs.get("n", 1))
+        return result
+
+    async def chat_call(
+        self, ctx: RequestContext, params: dict[str, Any], prompt_tokens: int, max_output: int
+    ) -> tuple[Raw, ChatResult]:
+        """One governed chat call of a complete request body: reserve (``prompt_tokens``
+        estimated, ``max_output`` the most it may produce), call along the model's
+        route, settle. The provider's bytes come back with the parsed result."""
+        model_name = str(params["model"])
+        hold = await self._reserve(ctx, self.llm.price_model(model_name), prompt_tokens, max_output)
         span = (
-            self.tracing.start_llm(ctx.span, operation="chat", model=model_name, max_tokens=ceiling)
+            self.tracing.start_llm(
+                ctx.span, operation="chat", model=model_name, max_tokens=max_output
+            )
             if self.tracing.enabled
             else None
         )
         started = time.perf_counter()
         try:
-            result = await self.llm.chat(
-                list(messages), model=model_name, max_tokens=ceiling, **kwargs
-            )
+            raw, result = await self.llm.chat_raw(params)
         except BaseException as exc:
             await self._release(ctx, hold)
+            _record_hops(ctx, exc)
             self._call_failed(ctx, model_name, "chat", exc)
             self.tracing.end_llm(span, error=exc)
             raise
+        ctx.usage.hops.extend(result.hops)
         await self._completed(ctx, hold, span, model_name, "chat", started, result)
-        return result
+        return raw, result
 
     async def stream_chat(
         self,
@@ -427,14 +437,31 @@ class Governor:
     ) -> AsyncIterator[StreamEvent]:
         model_name = model or self.settings.default_model
         ceiling = max_tokens or self.settings.llm_max_output_tokens
+        params = self.llm.chat_params(messages, model=model_name, max_tokens=ceiling, **kwargs)
         prompt = estimate_messages_tokens(messages, tools=kwargs.get("tools"))
-        hold = await self._reserve(ctx, model_name, prompt, ceiling * kwargs.get("n", 1))
+        chunks = self.stream_call(ctx, params, prompt, ceiling * kwargs.get("n", 1))
+        try:
+            async for chunk in chunks:
+                for event in chunk.events:
+                    yield event
+        finally:
+            await chunks.aclose()
+
+    async def stream_call(
+        self, ctx: RequestContext, params: dict[str, Any], prompt_tokens: int, max_output: int
+    ) -> AsyncGenerator[RoutedChunk]:
+        """A governed streamed chat call of a complete request body: each provider chunk
+        as it arrives (its bytes and events). Settled when the last chunk's usage
+        arrives; a stream its consumer leaves is settled to an estimate."""
+        model_name = str(params["model"])
+        prompt = prompt_tokens
+        hold = await self._reserve(ctx, self.llm.price_model(model_name), prompt, max_output)
         span = (
             self.tracing.start_llm(
                 ctx.span,
                 operation="chat",
                 model=model_name,
-                max_tokens=ceiling,
+                max_tokens=max_output,
                 extra={"ai_platform.stream": True},
             )
             if self.tracing.enabled
@@ -442,33 +469,31 @@ class Governor:
         )
         started = time.perf_counter()
         first_token: float | None = None
-        stream = self.llm.stream_chat(
-            list(messages), model=model_name, max_tokens=ceiling, **kwargs
-        )
+        stream = self.llm.stream_raw(params)
         streamed: list[str] = []
         next_checkpoint = time.monotonic() + STREAM_CHECKPOINT_S
         try:
-            async for event in stream:
-                if isinstance(event, ContentDelta):
-                    streamed.append(event.text)
-                    if time.monotonic() >= next_checkpoint:
-                        next_checkpoint = time.monotonic() + STREAM_CHECKPOINT_S
-                        self.checkpoint(
-                            ctx, self._estimate(model_name, prompt, streamed), hold
+            async for chunk in stream:
+                for event in chunk.events:
+                    if isinstance(event, ContentDelta):
+                        streamed.append(event.text)
+                        if first_token is None and event.text:
+                            first_token = time.perf_counter() - started
+                            metrics.LLM_TTFT.labels(ctx.service, model_name).observe(first_token)
+                    elif isinstance(event, StreamDone):
+                        result = event.result
+                        if first_token is None and result.ttft_ms is not None:
+                            first_token = result.ttft_ms / 1000
+                            metrics.LLM_TTFT.labels(ctx.service, model_name).observe(first_token)
+                        ctx.usage.hops.extend(result.hops)
+                        await self._completed(
+                            ctx, hold, span, model_name, "chat_stream", started, result, first_token
                         )
-                if first_token is None and isinstance(event, ContentDelta) and event.text:
-                    first_token = time.perf_counter() - started
-                    metrics.LLM_TTFT.labels(ctx.service, model_name).observe(first_token)
-                if isinstance(event, StreamDone):
-                    result = event.result
-                    if first_token is None and result.ttft_ms is not None:
-                        first_token = result.ttft_ms / 1000
-                        metrics.LLM_TTFT.labels(ctx.service, model_name).observe(first_token)
-                    await self._completed(
-                        ctx, hold, span, model_name, "chat_stream", started, result, first_token
-                    )
-                    span = None
-                yield event
+                        span = None
+                if hold.open and time.monotonic() >= next_checkpoint:
+                    next_checkpoint = time.monotonic() + STREAM_CHECKPOINT_S
+                    self.checkpoint(ctx, self._estimate(model_name, prompt, streamed), hold)
+                yield chunk
         except GeneratorExit:
             # The consumer closed the stream early (a route that stopped reading, or a
             # response torn down after its client left): nothing more is coming.
@@ -481,6 +506,7 @@ class Governor:
                 ctx.disconnected()
             else:
                 await self._release(ctx, hold)
+                _record_hops(ctx, exc)
                 ctx.fail(exc)
                 self._call_failed(ctx, model_name, "chat_stream", exc)
             self.tracing.end_llm(span, error=exc)
@@ -488,7 +514,7 @@ class Governor:
         finally:
             # Close the provider's stream now, not when the garbage collector gets to it:
             # an early exit must stop the upstream call at once.
-            await stream.aclose()  # type: ignore[attr-defined]
+            await stream.aclose()
         if hold.open:
             # A stream that ended without its final usage event: nothing to settle to.
             await self._release(ctx, hold)
@@ -499,7 +525,33 @@ class Governor:
     ) -> EmbeddingResult:
         model_name = model or self.settings.embedding_model
         prompt = sum(estimate_text_tokens(t) for t in texts)
-        hold = await self._reserve(ctx, model_name, prompt, 0)
+        return await self._embedding(
+            ctx, model_name, prompt, lambda: self.llm.embed(list(texts), model=model_name)
+        )
+
+    async def embed_call(
+        self, ctx: RequestContext, params: dict[str, Any], prompt_tokens: int
+    ) -> tuple[Raw, EmbeddingResult]:
+        """A governed embeddings call of a complete request body; the provider's bytes
+        come back with the usage and cost read from them."""
+        answer: list[Raw] = []
+
+        async def call() -> EmbeddingResult:
+            raw, result = await self.llm.embed_raw(params)
+            answer.append(raw)
+            return result
+
+        result = await self._embedding(ctx, str(params["model"]), prompt_tokens, call)
+        return answer[0], result
+
+    async def _embedding(
+        self,
+        ctx: RequestContext,
+        model_name: str,
+        prompt: int,
+        call: Callable[[], Awaitable[EmbeddingResult]],
+    ) -> EmbeddingResult:
+        hold = await self._reserve(ctx, self.llm.price_model(model_name), prompt, 0)
         span = (
             self.tracing.start_llm(ctx.span, operation="embeddings", model=model_name)
             if self.tracing.enabled
@@ -507,9 +559,10 @@ class Governor:
         )
         started = time.perf_counter()
         try:
-            result = await self.llm.embed(list(texts), model=model_name)
+            result = await call()
         except BaseException as exc:
             await self._release(ctx, hold)
+            _record_hops(ctx, exc)
             self._call_failed(ctx, model_name, "embeddings", exc)
             self.tracing.end_llm(span, error=exc)
             raise
@@ -546,6 +599,8 @@ class Governor:
             outcome=ctx.outcome,
             flagged=usage.flagged,
             created_at=datetime.now(UTC),
+            guardrail_events=guardrail_summary(ctx.guardrail_events),
+            hops=hops_summary(usage.hops),
         )
 
     def checkpoint(
@@ -570,7 +625,8 @@ class Governor:
         for hold in list(ctx.holds):
             await self._release(ctx, hold)
         usage = ctx.usage
-        self.ledger.record(self._entry(ctx))
+        if not ctx.extra.get(LEDGERED_BY_CALLER):
+            self.ledger.record(self._entry(ctx))
         metrics.GOVERNED_REQUESTS.labels(ctx.service, ctx.outcome).inc()
         if ctx.span is not None:
             self.tracing.end_request(
@@ -582,6 +638,14 @@ class Governor:
                 cost_usd=usage.cost_usd,
             )
             ctx.span = None
+
+
+def _record_hops(ctx: RequestContext, exc: BaseException) -> None:
+    # A routed call that failed on every target says where it went in its details.
+    if isinstance(exc, AIServiceError) and isinstance(exc.details, dict):
+        hops = exc.details.get("hops")
+        if isinstance(hops, list):
+            ctx.usage.hops.extend(str(h) for h in hops)
 
 
 def _store_down(what: str, exc: BaseException) -> ServiceUnavailableError:

@@ -61,6 +61,10 @@ class LedgerEntry:
     flagged: bool
     created_at: datetime
     correlation_id: str | None = None
+    guardrail_events: str | None = None
+    """``guardrail_summary`` of what the injection guardrails did, if anything."""
+    hops: str | None = None
+    """The deployments a routed call tried, ``>``-joined (``hops_summary``)."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> LedgerEntry:
@@ -69,6 +73,33 @@ class LedgerEntry:
         data["cost_usd"] = Decimal(str(data["cost_usd"]))
         data["created_at"] = datetime.fromisoformat(str(data["created_at"]))
         return cls(**data)
+
+
+HOPS_CHARS = 300
+
+
+def hops_summary(hops: list[str]) -> str | None:
+    """Hops in order, cut to the column (the last hop, the one that served, is kept)."""
+    if not hops:
+        return None
+    text = ">".join(hops)
+    if len(text) <= HOPS_CHARS:
+        return text
+    return "…>" + text[-(HOPS_CHARS - 2) :]
+
+
+GUARDRAIL_EVENTS_CHARS = 500
+
+
+def guardrail_summary(events: list[str]) -> str | None:
+    """Events in first-seen order, repeats counted ("link_removed*2"), cut to the column."""
+    if not events:
+        return None
+    counts: dict[str, int] = {}
+    for event in events:
+        counts[event] = counts.get(event, 0) + 1
+    text = ",".join(e if n == 1 else f"{e}*{n}" for e, n in counts.items())
+    return text if len(text) <= GUARDRAIL_EVENTS_CHARS else text[: GUARDRAIL_EVENTS_CHARS - 1] + "…"
 
 
 def cost_decimal(usd: float) -> Decimal:

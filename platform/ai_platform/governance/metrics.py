@@ -28,6 +28,9 @@ from prometheus_client import multiprocess as _multiprocess
 from prometheus_client import values as _values
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if os.environ.get(MULTIPROC_ENV):
+    # The samples of this process go there from the first metric defined below.
+    Path(os.environ[MULTIPROC_ENV]).mkdir(parents=True, exist_ok=True)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 LATENCY_BUCKETS = (
@@ -92,6 +95,12 @@ BUDGET_REJECTIONS = Counter(
     "ai_platform_budget_rejections_total",
     "LLM calls refused because the client's monthly budget could not cover them.",
     ["client"],
+)
+GUARDRAIL_EVENTS = Counter(
+    "ai_platform_guardrail_events_total",
+    "Injection guardrail events (tool_refused, link_removed, image_removed, canary_leak, "
+    "system_prompt_leak, action_pending, action_confirmed) by service.",
+    ["service", "event"],
 )
 LEDGER_ROWS = Counter(
     "ai_platform_ledger_rows_written_total",

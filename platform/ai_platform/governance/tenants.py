@@ -55,6 +55,7 @@ async def create_client(
     rpm: int | None = None,
     tpd: int | None = None,
     budget_usd: Decimal | float | None = None,
+    allowed_models: list[str] | None = None,
 ) -> Client:
     if await session.scalar(select(Client.id).where(Client.name == name)):
         raise ConflictError(f"a client named {name!r} already exists")
@@ -65,6 +66,7 @@ async def create_client(
         tpd_limit=tpd,
         monthly_budget_usd=None if budget_usd is None else Decimal(str(budget_usd)),
         active=True,
+        allowed_models=allowed_models,
     )
     session.add(client)
     await session.flush()
@@ -107,7 +109,9 @@ async def count_clients(session: AsyncSession, *, include_inactive: bool = True)
     return int(await session.scalar(query) or 0)
 
 
-UPDATABLE_CLIENT_FIELDS = frozenset({"name", "rpm_limit", "tpd_limit", "monthly_budget_usd"})
+UPDATABLE_CLIENT_FIELDS = frozenset(
+    {"name", "rpm_limit", "tpd_limit", "monthly_budget_usd", "allowed_models"}
+)
 
 
 async def update_client(
@@ -133,6 +137,9 @@ async def update_client(
     if "monthly_budget_usd" in changes:
         budget = changes["monthly_budget_usd"]
         client.monthly_budget_usd = None if budget is None else Decimal(str(budget))
+    if "allowed_models" in changes:
+        models = changes["allowed_models"]
+        client.allowed_models = None if models is None else list(models)
     await session.flush()
     return client
 

@@ -161,6 +161,7 @@ class Tracing:
         finish_reason: str | None = None,
         cost_usd: float | None = None,
         ttft_s: float | None = None,
+        hops: tuple[str, ...] = (),
         error: BaseException | None = None,
     ) -> None:
         if span is None:
@@ -180,6 +181,8 @@ class Tracing:
             attributes["ai_platform.cost_usd"] = cost_usd
         if ttft_s is not None:
             attributes["ai_platform.time_to_first_token_s"] = ttft_s
+        if hops:
+            attributes["ai_platform.route.hops"] = list(hops)
         if error is not None:
             code = getattr(error, "error_code", None) or type(error).__name__
             attributes["error.type"] = code

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import aiohttp
 import httpx
 import httpx2
 import openai
@@ -36,6 +37,7 @@ from ai_platform.core.errors import (
     UpstreamTimeoutError,
 )
 from ai_platform.llm.retry import retry_after_from_headers
+from ai_platform.llm.transports import WireProtocolError, WireStatusError, is_timeout
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 CLIENT_FIXABLE_STATUS = frozenset({400, 413, 422})
@@ -106,6 +108,22 @@ class Failure:
 
 def classify(exc: BaseException) -> Failure | None:
     """The upstream failure ``exc`` represents, or None if it is not one."""
+    if isinstance(exc, WireStatusError):
+        message, code, param = _error_fields(exc.data, f"HTTP {exc.status}")
+        return Failure(
+            "status",
+            status=exc.status,
+            message=message,
+            code=code,
+            param=param,
+            retry_after=retry_after_from_headers(exc.headers),
+        )
+    if is_timeout(exc):
+        return Failure("timeout", message=str(exc) or type(exc).__name__)
+    if isinstance(exc, aiohttp.ClientError):
+        return Failure("connection", message=str(exc) or type(exc).__name__)
+    if isinstance(exc, WireProtocolError):
+        return Failure("protocol", message=str(exc))
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | httpx2.TimeoutException):
         return Failure("timeout", message=str(exc))
     if isinstance(exc, openai.APIConnectionError | httpx.TransportError | httpx2.TransportError):

@@ -79,6 +79,10 @@ class ChatResult:
     request_id: str | None = None
     refusal: str | None = None
     choices: list[ChatChoice] = field(default_factory=list)
+    deployment: str | None = None
+    """The deployment that served (see ``ai_platform.llm.routing``)."""
+    hops: tuple[str, ...] = ()
+    """Each deployment tried, ``name:model:outcome``, when the route has fallbacks."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,7 +101,7 @@ async def app_with(
 
 def decoder_of(app: FastAPI) -> ImageDecoder:
     platform = app.state.platform
-    return service.image_decoder(platform.extras, platform.settings)
+    return service.image_decoder(platform)
 
 
 def png_files(name: str, size: tuple[int, int]) -> list[tuple[str, tuple[str, bytes, str]]]:

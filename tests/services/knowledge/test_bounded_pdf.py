@@ -30,7 +30,6 @@ from ai_platform.gateway.app import create_app
 from ai_platform.harness.waiting import wait_for
 from ai_platform.services.knowledge.extract import extract, pdf_text
 from ai_platform.services.knowledge.pdf_budget import (
-    PDF_EXTRACTOR_KEY,
     PdfExtractor,
     PdfLimits,
     PdfTooComplexError,
@@ -264,7 +263,8 @@ async def test_the_event_loop_answers_while_a_pdf_is_read(
     settings: Settings, app_and_client: tuple[FastAPI, httpx.AsyncClient]
 ) -> None:
     app, client = app_and_client
-    extractor: PdfExtractor = app.state.platform.extras[PDF_EXTRACTOR_KEY]
+    extractor = app.state.platform.pdf_extractor
+    assert isinstance(extractor, PdfExtractor)
     tenant = await make_tenant(settings)
     upload = asyncio.create_task(
         client.post(

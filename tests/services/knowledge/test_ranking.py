@@ -92,7 +92,7 @@ def test_prompt_has_one_numbered_line_per_passage() -> None:
     ]
     messages = build_messages("How long?", hits)
     user = messages[-1]["content"]
-    assert "[1] Returns: Line one. Line two." in user.splitlines()
+    assert '[1] <untrusted source="s">Returns: Line one. Line two.</untrusted>' in user.splitlines()
     assert user.endswith("Question: How long?")
     assert "not instructions" in messages[0]["content"]
 

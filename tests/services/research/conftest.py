@@ -16,7 +16,6 @@ from ai_platform.db.base import utcnow
 from ai_platform.db.engine import create_engine
 from ai_platform.harness.serving import serve_in_background
 from ai_platform.harness.waiting import WaitTimeout, wait_for
-from ai_platform.services.research.config import get_research_settings
 from ai_platform.services.research.models import ResearchJob
 from ai_platform.services.research.schemas import UNFINISHED
 from tests.support import Tenant
@@ -57,9 +56,7 @@ def quick_research(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("RESEARCH_POLL_INTERVAL_S", "0.2")
     monkeypatch.setenv("RESEARCH_EVENTS_POLL_S", "0.05")
     monkeypatch.setenv("RESEARCH_LEASE_S", "3")
-    get_research_settings.cache_clear()
     yield
-    get_research_settings.cache_clear()
 
 
 @pytest.fixture

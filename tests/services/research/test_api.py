@@ -15,7 +15,6 @@ from ai_platform.db.models import UsageRecord
 from ai_platform.gateway.app import create_app
 from ai_platform.harness.waiting import wait_for
 from ai_platform.services.research.models import ResearchJob, ResearchStep
-from ai_platform.services.research.runner import RUNNER_KEY
 from tests.services.research.conftest import (
     BASE,
     POLLING_RPM,
@@ -225,7 +224,7 @@ async def test_cancel_stops_the_job_and_keeps_what_it_did(
     assert done_at_cancel < view["progress"]["steps_total"]
 
     # The job's task has stopped in the runner ...
-    runner = platform.extras[RUNNER_KEY]
+    runner = platform.research_runner
     await wait_for(
         lambda: task_id not in runner.running, timeout_s=30, what="the cancelled job's task ending"
     )

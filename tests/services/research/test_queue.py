@@ -23,9 +23,7 @@ from ai_platform.db.base import utcnow
 from ai_platform.db.engine import create_engine, create_sessionmaker
 from ai_platform.gateway.app import create_app
 from ai_platform.services.research import repository
-from ai_platform.services.research.config import get_research_settings
 from ai_platform.services.research.models import ResearchJob, ResearchStep
-from ai_platform.services.research.runner import RUNNER_KEY
 from ai_platform.services.research.worker import serve_worker
 from tests.conftest import _unavailable
 from tests.services.research.conftest import POLLING_RPM, get_task, ingest, start, wait_until
@@ -46,14 +44,12 @@ async def redis_client() -> AsyncIterator[aioredis.Redis]:
 
 
 @pytest.fixture
-def queue_settings(
-    settings: Settings, redis_client: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Settings]:
+def queue_settings(settings: Settings, redis_client: aioredis.Redis) -> Iterator[Settings]:
     # A queue of this test's own: others may share the Redis server.
-    monkeypatch.setenv("RESEARCH_QUEUE_NAME", f"aip-test:research:{uuid.uuid4().hex}")
-    get_research_settings.cache_clear()
-    yield settings.model_copy(update={"redis_url": REDIS_URL})
-    get_research_settings.cache_clear()
+    research = settings.research.model_copy(
+        update={"queue_name": f"aip-test:research:{uuid.uuid4().hex}"}
+    )
+    yield settings.model_copy(update={"redis_url": REDIS_URL, "research": research})
 
 
 async def _burst(settings: Settings) -> int:
@@ -77,10 +73,10 @@ async def test_with_redis_the_api_enqueues_and_a_worker_completes_the_job(
     tenant = await make_tenant(queue_settings, rpm=POLLING_RPM)
     app = create_app(queue_settings)
     async with running_app(app) as http:
-        assert type(app.state.platform.extras[RUNNER_KEY]).__name__ == "QueueRunner"
+        assert type(app.state.platform.research_runner).__name__ == "QueueRunner"
         await ingest(http, tenant)
         task_id = await start(http, tenant, max_sub_questions=2)
-        queue = get_research_settings().queue_name
+        queue = queue_settings.research.queue_name
         assert await redis_client.zscore(queue, task_id) is not None
         assert await redis_client.exists(job_key_prefix + task_id)
         assert (await get_task(http, tenant, task_id))["status"] == "accepted"
@@ -167,8 +163,8 @@ def _worker_env(settings: Settings) -> dict[str, str]:
         SIMULATOR_TTFT_MS=str(settings.simulator_ttft_ms),
         SIMULATOR_TOKENS_PER_S="0",
         SIMULATOR_JITTER="0",
-        RESEARCH_QUEUE_NAME=get_research_settings().queue_name,
-        RESEARCH_LEASE_S=str(get_research_settings().lease_s),
+        RESEARCH_QUEUE_NAME=settings.research.queue_name,
+        RESEARCH_LEASE_S=str(settings.research.lease_s),
     )
     return env
 

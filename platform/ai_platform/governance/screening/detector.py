@@ -1,22 +1,40 @@
-"""Offline prompt-injection detector: pattern signals over normalized views.
+"""Offline prompt-injection detector: pattern signals and a learned n-gram model.
 
 ``InjectionDetector.screen`` runs on the request path, so the work per text is
 kept linear and small: the text is normalized once (``normalize.build_views``),
-its words' four-letter prefixes select the few signals that could match
-(``signals.Signal.anchors``), only those regexes run, and base64 decoding is
-bounded in count and size. Scores combine as ``1 - Π(1 - wᵢ)`` over distinct
-signals, so one strong signal flags and weak ones need company.
+one pass of a trie of anchor words finds where signals could start
+(``signals.Signal.anchors``), and at each such word one alternation of the
+patterns sharing it decides whether any of them is tried at all (``scan``);
+decoding (base64, ROT13, hex, percent, reversed; ``decoders``) is gated by cheap
+tests and bounded in count and size. Rule scores
+combine as ``1 - Π(1 - wᵢ)`` over distinct signals, so one strong signal flags
+and weak ones need company.
+
+The rules are precise but only catch phrasings someone wrote down. The learned
+model (``model.NgramModel``, logistic regression over hashed word and character
+n-grams of the normalized and decoded text) generalizes to paraphrases. Its
+probability is mapped onto the detector's scale so that the model's own
+threshold (chosen on validation folds) lands on the detector's threshold; the
+final score is the higher of the two, so either component can flag.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Final
 
+from ai_platform.governance.screening.decoders import (
+    MAX_BASE64_CHARS,
+    MAX_BASE64_RUNS,
+    base64_texts,
+    decoded_variants,
+)
+from ai_platform.governance.screening.features import compose_model_text
+from ai_platform.governance.screening.model import NgramModel, bundled_model
 from ai_platform.governance.screening.normalize import Views, build_views, strip_invisible
+from ai_platform.governance.screening.scan import AnchoredScan, scoped
 from ai_platform.governance.screening.signals import (
     BASE64_PAYLOAD_BASE,
     BASE64_TEXT_WEIGHT,
@@ -25,43 +43,72 @@ from ai_platform.governance.screening.signals import (
     QUOTE_BEFORE,
     QUOTED_DISCOUNT,
     SIGNALS,
-    WORD_PREFIX,
     Signal,
 )
 
-# Base64 runs worth trying: long enough to carry a sentence.
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
-MAX_BASE64_RUNS = 8
-MAX_BASE64_CHARS = 16_384
+__all__ = ["MAX_BASE64_CHARS", "MAX_BASE64_RUNS", "InjectionDetector", "ScreeningResult"]
+
 _QUOTE_WINDOW = 30
+CONVERSATION_TURNS = 6
+"""How many recent texts ``screen_conversation`` joins."""
+MAX_JOINED_CHARS = 8_000
+_BUNDLED: Final = "bundled"
+
+
+def join_recent(texts: Sequence[str], *, turns: int = CONVERSATION_TURNS) -> str:
+    """The last ``turns`` non-empty texts joined, newest kept when over the size cap."""
+    recent = [text for text in texts if text][-turns:] if turns > 0 else []
+    return "\n".join(recent)[-MAX_JOINED_CHARS:]
+
+
+@dataclass(frozen=True, slots=True)
+class NgramWeight:
+    ngram: str
+    weight: float
 
 
 @dataclass(frozen=True, slots=True)
 class ScreeningResult:
-    """The verdict on one text: flagged at ``score >= threshold``, and why."""
+    """The verdict on one text: flagged at ``score >= threshold``, and why.
+
+    ``score`` is the higher of ``rule_score`` and the model probability mapped onto
+    the detector's scale; ``signals`` are the rule signals that matched;
+    ``top_ngrams`` the n-grams that pushed the model up most (filled in when the
+    text is flagged).
+    """
 
     flagged: bool
     score: float
     signals: list[str]
+    rule_score: float = 0.0
+    model_probability: float | None = None
+    model_threshold: float | None = None
+    top_ngrams: list[NgramWeight] = field(default_factory=list)
+    threshold: float = 0.5
 
     def to_dict(self) -> dict[str, object]:
-        return {"flagged": self.flagged, "score": self.score, "signals": list(self.signals)}
-
-
-def _build_index(signals: Iterable[tuple[int, Signal]]) -> dict[str, tuple[int, ...]]:
-    index: dict[str, list[int]] = {}
-    for position, signal in signals:
-        for anchor in signal.anchors:
-            index.setdefault(anchor, []).append(position)
-    return {anchor: tuple(positions) for anchor, positions in index.items()}
+        return {
+            "flagged": self.flagged,
+            "score": self.score,
+            "threshold": self.threshold,
+            "signals": list(self.signals),
+            "rule_score": self.rule_score,
+            "model_probability": self.model_probability,
+            "model_threshold": self.model_threshold,
+            "top_ngrams": [{"ngram": n.ngram, "weight": n.weight} for n in self.top_ngrams],
+        }
 
 
 _LATIN = [(i, s) for i, s in enumerate(SIGNALS) if s.script == "latin"]
 _NATIVE = [(i, s) for i, s in enumerate(SIGNALS) if s.script == "native"]
-_LATIN_INDEX = _build_index((i, s) for i, s in _LATIN if not s.always)
+_LATIN_SCAN = AnchoredScan(_LATIN, SIGNALS)
 _LATIN_ALWAYS = tuple(i for i, s in _LATIN if s.always)
-_NATIVE_INDEX = _build_index((i, s) for i, s in _NATIVE if s.anchors)
+_NATIVE_SCAN = AnchoredScan(((i, s) for i, s in _NATIVE if s.anchors), SIGNALS)
 _NATIVE_UNANCHORED = tuple(i for i, s in _NATIVE if not s.anchors)  # CJK: no word breaks
+# One search tells whether any of them could match: most CJK text has none of them.
+_NATIVE_UNANCHORED_GATE = re.compile(
+    "|".join(scoped(SIGNALS[i].pattern.pattern) for i in _NATIVE_UNANCHORED)
+)
 
 
 def _search_all(
@@ -145,32 +192,119 @@ class _Hits:
 
 
 class InjectionDetector:
-    """Scores text for prompt-injection signals; flags at ``score >= threshold``.
+    """Scores text for prompt injection; flags at ``score >= threshold``.
 
-    ``prefilter=False`` runs every pattern on every text; it exists to check that
-    the anchor prefilter never hides a match, and is slower.
+    ``model`` is the learned n-gram model (default: the one shipped in the
+    package); ``None`` screens with the rules alone. ``prefilter=False`` runs every
+    pattern on every text; it exists to check that the anchor prefilter never hides
+    a match, and is slower.
     """
 
-    def __init__(self, threshold: float = 0.5, *, prefilter: bool = True) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        *,
+        prefilter: bool = True,
+        model: NgramModel | str | None = _BUNDLED,
+    ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
         self.threshold = threshold
         self._prefilter = prefilter
+        if isinstance(model, str):
+            if model != _BUNDLED:
+                raise ValueError(f"unknown model {model!r}")
+            model = bundled_model()
+        self.model: NgramModel | None = model
 
-    def screen(self, text: str) -> ScreeningResult:
-        hits = self._screen_text(text, decode=True)
-        score = round(hits.score(), 4)
+    def screen(self, text: str, *, explain: bool = False) -> ScreeningResult:
+        """Screen one text. ``explain=True`` lists the top n-grams even when not flagged."""
+        views = build_views(text)
+        plain = strip_invisible(text) if not text.isascii() else text
+        decoded = list(base64_texts(plain))
+        variants = decoded_variants(plain)
+        hits = self._screen_views(views)
+        self._screen_decoded("base64", decoded, hits)
+        for name, variant in variants:
+            self._screen_decoded(name, [variant], hits)
+        rule_score = round(hits.score(), 4)
         ranked = sorted(hits.names.items(), key=lambda item: (-item[1], item[0]))
+        signals = [name for name, _ in ranked]
+        if self.model is None:
+            return ScreeningResult(
+                flagged=rule_score >= self.threshold,
+                score=rule_score,
+                signals=signals,
+                rule_score=rule_score,
+                threshold=self.threshold,
+            )
+        model_text = compose_model_text(views, [v for _, v in variants] + decoded)
+        scored = self.model.score(model_text)
+        probability = scored.probability
+        score = round(max(rule_score, self._on_scale(probability)), 4)
+        flagged = score >= self.threshold
+        top: list[NgramWeight] = []
+        if flagged or explain:
+            top = [NgramWeight(c.ngram, c.weight) for c in self.model.explain_scored(scored)]
         return ScreeningResult(
-            flagged=score >= self.threshold,
+            flagged=flagged,
             score=score,
-            signals=[name for name, _ in ranked],
+            signals=signals,
+            rule_score=rule_score,
+            model_probability=round(probability, 4),
+            model_threshold=round(self.model.threshold, 4),
+            top_ngrams=top,
+            threshold=self.threshold,
         )
+
+    def screen_conversation(
+        self, texts: Sequence[str], *, turns: int = CONVERSATION_TURNS
+    ) -> ScreeningResult:
+        """Screen each of the last ``turns`` texts alone and all of them joined.
+
+        An instruction split across several messages (each harmless alone) only
+        reads as one when the parts are put back together. The strongest verdict
+        is returned; when only the joined text flags, the signal
+        ``conversation.split_payload`` says so.
+        """
+        recent = [t for t in texts if t][-turns:]
+        if not recent:
+            return self.screen("")
+        singles = [self.screen(text) for text in recent]
+        best = max(singles, key=lambda result: result.score)
+        if len(recent) == 1:
+            return best
+        joined = self.screen(join_recent(recent, turns=turns))
+        if joined.score <= best.score:
+            return best
+        signals = list(joined.signals)
+        if joined.flagged and not best.flagged:
+            signals.append("conversation.split_payload")
+        return ScreeningResult(
+            flagged=joined.flagged,
+            score=joined.score,
+            signals=signals,
+            rule_score=joined.rule_score,
+            model_probability=joined.model_probability,
+            model_threshold=joined.model_threshold,
+            top_ngrams=joined.top_ngrams,
+            threshold=joined.threshold,
+        )
+
+    def _on_scale(self, probability: float) -> float:
+        """Map the model probability so its own threshold lands on ours, monotonically."""
+        assert self.model is not None
+        cut = min(max(self.model.threshold, 1e-6), 1 - 1e-6)
+        if probability < cut:
+            return self.threshold * probability / cut
+        return self.threshold + (1.0 - self.threshold) * (probability - cut) / (1.0 - cut)
 
     # -- internals -------------------------------------------------------------------
 
-    def _screen_text(self, text: str, *, decode: bool) -> _Hits:
-        views = build_views(text)
+    def _screen_text(self, text: str) -> _Hits:
+        return self._screen_views(build_views(text))
+
+    def _screen_views(self, views: Views) -> _Hits:
         hits = _Hits(views.latin)
         for signal, match in self._scan_latin(views.latin):
             hits.add_match(0, signal, views.latin, match)
@@ -193,98 +327,29 @@ class InjectionDetector:
         ):
             if flag:
                 hits.add(name, OBFUSCATION_WEIGHTS[name])
-        if decode:
-            self._screen_base64(text, hits)
         return hits
+
+    def _screen_decoded(self, encoding: str, texts: Iterable[str], hits: _Hits) -> None:
+        for decoded in texts:
+            inner = self._screen_text(decoded)
+            if inner.names:
+                weight = BASE64_PAYLOAD_BASE + (1.0 - BASE64_PAYLOAD_BASE) * inner.score()
+                hits.add(f"encoded.{encoding}_payload", min(weight, 0.95))
+                for name in inner.names:
+                    # Reported for explanation; the payload signal carries their weight.
+                    hits.add(f"{encoding}:{name}", 0.0)
+            elif encoding == "base64":
+                hits.add("encoded.base64_text", BASE64_TEXT_WEIGHT)
 
     def _scan_latin(self, view: str) -> Iterator[tuple[Signal, re.Match[str]]]:
         if self._prefilter:
-            return self._scan_anchored(view, _LATIN_INDEX, _LATIN_ALWAYS)
+            return _LATIN_SCAN.scan(view, _LATIN_ALWAYS)
         return _search_all(view, _LATIN)
 
     def _scan_native(self, views: Views) -> Iterator[tuple[Signal, re.Match[str]]]:
         if self._prefilter:
-            extra = _NATIVE_UNANCHORED if views.has_cjk else ()
-            return self._scan_anchored(views.native, _NATIVE_INDEX, extra)
+            extra: tuple[int, ...] = ()
+            if views.has_cjk and _NATIVE_UNANCHORED_GATE.search(views.native) is not None:
+                extra = _NATIVE_UNANCHORED
+            return _NATIVE_SCAN.scan(views.native, extra)
         return _search_all(views.native, _NATIVE)
-
-    @staticmethod
-    def _scan_anchored(
-        view: str, index: dict[str, tuple[int, ...]], always: tuple[int, ...]
-    ) -> Iterator[tuple[Signal, re.Match[str]]]:
-        # A leading signal can only match where one of its anchor words starts, so it
-        # is tried with match() at those offsets; the rest get one search() each.
-        searched = set(always)
-        starts: dict[int, list[int]] = {}
-        for word in WORD_PREFIX.finditer(view):
-            positions = index.get(word.group())
-            if positions is None:
-                continue
-            for position in positions:
-                if SIGNALS[position].leading:
-                    starts.setdefault(position, []).append(word.start())
-                else:
-                    searched.add(position)
-        for position in sorted(searched | starts.keys()):
-            signal = SIGNALS[position]
-            match: re.Match[str] | None = None
-            if position in searched:
-                match = signal.pattern.search(view)
-            else:
-                for start in starts[position]:
-                    match = signal.pattern.match(view, start)
-                    if match is not None:
-                        break
-            if match is not None:
-                yield signal, match
-
-    def _screen_base64(self, text: str, hits: _Hits) -> None:
-        for decoded in _decoded_base64_texts(text):
-            inner = self._screen_text(decoded, decode=False)
-            if inner.names:
-                weight = BASE64_PAYLOAD_BASE + (1.0 - BASE64_PAYLOAD_BASE) * inner.score()
-                hits.add("encoded.base64_payload", min(weight, 0.95))
-                for name in inner.names:
-                    # Reported for explanation; the payload signal carries their weight.
-                    hits.add(f"base64:{name}", 0.0)
-            else:
-                hits.add("encoded.base64_text", BASE64_TEXT_WEIGHT)
-
-
-def _decoded_base64_texts(text: str) -> Iterator[str]:
-    """Yield the readable texts hidden in base64 runs (a bounded number of them)."""
-    if len(text) < 16:
-        return
-    tried = 0
-    for match in _BASE64_RUN.finditer(strip_invisible(text) if not text.isascii() else text):
-        run = match.group()
-        if run.isalpha() and (run.islower() or run.isupper() or run.istitle()):
-            continue  # a long word, not an encoding
-        tried += 1
-        if tried > MAX_BASE64_RUNS:
-            return
-        decoded = _decode_base64(run[:MAX_BASE64_CHARS])
-        if decoded is not None:
-            yield decoded
-
-
-def _decode_base64(run: str) -> str | None:
-    body = run.rstrip("=")
-    if len(body) % 4 == 1:
-        body = body[:-1]
-    body += "=" * (-len(body) % 4)
-    altchars = b"-_" if ("-" in body or "_" in body) else None
-    try:
-        raw = base64.b64decode(body, altchars=altchars, validate=True)
-        decoded = raw.decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    if len(decoded) < 8:
-        return None
-    printable = sum(1 for ch in decoded if ch.isprintable() or ch in "\n\r\t")
-    if printable < 0.95 * len(decoded):
-        return None
-    # Readable prose, not a JSON header or a key: at least three words.
-    if len(decoded.split()) < 3:
-        return None
-    return decoded

@@ -40,6 +40,7 @@ _INVISIBLE_CODEPOINTS = (
 _STRIP_INVISIBLE = dict.fromkeys(_INVISIBLE_CODEPOINTS)
 _INVISIBLE_CLASS = "".join(f"\\u{cp:04x}" for cp in _INVISIBLE_CODEPOINTS)
 _INVISIBLE_IN_WORD = re.compile(rf"[^\W\d_][{_INVISIBLE_CLASS}]+[^\W\d_]")
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CLASS}]")
 
 # Unicode "tag" characters (U+E0020..U+E007E) mirror ASCII and are invisible: they
 # smuggle text past a human reviewer. Inside a flag emoji (after U+1F3F4) they
@@ -113,6 +114,7 @@ _CONFUSABLES = {
     "ꞇ": "t",
 }
 _MAP_CONFUSABLES = str.maketrans(_CONFUSABLES)
+_CONFUSABLE = re.compile("[" + "".join(_CONFUSABLES) + "]")
 
 _LATIN_NEXT_TO_OTHER = re.compile(
     r"[a-z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][a-z]"
@@ -122,11 +124,18 @@ _STYLED_LATIN = re.compile("[\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff]")
 _CYRILLIC_OR_CJK = re.compile("[\u0400-\u04ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 _COMBINING_MARK = re.compile("[\u0300-\u036f]")
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+_GREEK_OR_CYRILLIC = re.compile("[\u0370-\u03ff\u0400-\u04ff]")
+# Any character that one of the rarer checks below looks for (invisible, tag or
+# styled Latin). One charset scan rules them all out for most non-ASCII text.
+_RARE = re.compile(
+    f"[{_INVISIBLE_CLASS}\U000e0000-\U000e007f\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff]"
+)
 
 # Leetspeak only matters inside tokens that mix letters with digits or symbols.
 # Led by a character class so the regex engine can skip ahead quickly.
 _LEET_HINT = re.compile(r"[0-9@$!|](?:(?<=[a-z].)|(?=[a-z]))")
 _LEET_TOKEN = re.compile(r"[\w@$]+(?:[!|][\w@$]+)*")
+_LEET_SPLIT = re.compile(f"({_LEET_TOKEN.pattern})")
 _LEET_MAP = str.maketrans(
     {
         "0": "o",
@@ -170,24 +179,30 @@ class Views:
 
 def strip_invisible(text: str) -> str:
     """Remove zero-width and other invisible format characters."""
+    if text.isascii() or _INVISIBLE.search(text) is None:
+        return text  # translate() looks up every character; most texts have none
     return text.translate(_STRIP_INVISIBLE)
 
 
 def fold_accents(text: str) -> str:
     """Drop combining accents (``é`` → ``e``) so Latin patterns need one spelling."""
+    if text.isascii():
+        return text
     return _COMBINING_MARK.sub("", unicodedata.normalize("NFKD", text))
 
 
 def decode_leet(text: str) -> str:
     """Map leetspeak digits and symbols to letters inside mixed tokens only."""
-
-    def fix(match: re.Match[str]) -> str:
-        token = match.group()
-        if token.isalpha() or not any(ch.isalpha() for ch in token):
-            return token
-        return token.translate(_LEET_MAP)
-
-    return _LEET_TOKEN.sub(fix, text)
+    # split() hands back tokens and the text between them in one C call; a Python
+    # callback per token (``sub``) costs several times more on long texts.
+    parts = _LEET_SPLIT.split(text)
+    for i in range(1, len(parts), 2):
+        token = parts[i]
+        if token.isalpha() or token.isdigit():
+            continue
+        if any(ch.isalpha() for ch in token):
+            parts[i] = token.translate(_LEET_MAP)
+    return "".join(parts)
 
 
 def join_spaced_letters(text: str) -> str:
@@ -229,17 +244,23 @@ def build_views(text: str) -> Views:
     if text.isascii():
         latin = native = text.lower()
     else:
-        stripped = strip_invisible(text)
-        if len(stripped) != len(text):
-            zero_width = _INVISIBLE_IN_WORD.search(text) is not None
-        stripped, hidden_tags = _reveal_tags(stripped)
-        homoglyph = _STYLED_LATIN.search(stripped) is not None
+        stripped = text
+        if _RARE.search(text) is not None:
+            stripped = strip_invisible(text)
+            if len(stripped) != len(text):
+                zero_width = _INVISIBLE_IN_WORD.search(text) is not None
+            stripped, hidden_tags = _reveal_tags(stripped)
+            homoglyph = _STYLED_LATIN.search(stripped) is not None
         native = unicodedata.normalize("NFKC", stripped).lower()
         if not native.isascii():
-            homoglyph = homoglyph or _LATIN_NEXT_TO_OTHER.search(native) is not None
+            if _GREEK_OR_CYRILLIC.search(native) is not None:
+                homoglyph = homoglyph or _LATIN_NEXT_TO_OTHER.search(native) is not None
             has_native = _CYRILLIC_OR_CJK.search(native) is not None
             has_cjk = has_native and _CJK.search(native) is not None
-            latin = fold_accents(native.translate(_MAP_CONFUSABLES))
+            mapped = native
+            if _CONFUSABLE.search(native) is not None:
+                mapped = native.translate(_MAP_CONFUSABLES)
+            latin = fold_accents(mapped)
         else:
             latin = native
 

@@ -46,6 +46,15 @@ class Signal:
     leading: bool = (
         True  # every match starts at an anchor word (checked with match(), not search())
     )
+    # Substrings of which every match contains one: a signal that has to be searched
+    # through the whole text is not searched when none occurs (``in`` costs far less).
+    needs: tuple[str, ...] = ()
+    # A pattern that matches at one of ``tail_anchors``' words inside every match,
+    # after its start. Such a signal is tried at its anchor words only when the tail
+    # occurs later in the text: its own pattern has a long gap, costly at every
+    # occurrence of a common anchor ("order"), while the tail is rare.
+    tail: re.Pattern[str] | None = None
+    tail_anchors: frozenset[str] = frozenset()
 
 
 def _sig(
@@ -58,6 +67,9 @@ def _sig(
     always: bool = False,
     quotable: bool = True,
     leading: bool = True,
+    needs: tuple[str, ...] = (),
+    tail: str = "",
+    tail_anchors: str = "",
 ) -> Signal:
     return Signal(
         name=name,
@@ -68,6 +80,9 @@ def _sig(
         always=always,
         quotable=quotable,
         leading=leading and bool(anchors) and not always,
+        needs=needs,
+        tail=re.compile(tail) if tail else None,
+        tail_anchors=frozenset(word[:ANCHOR_LEN] for word in tail_anchors.split()),
     )
 
 
@@ -187,6 +202,8 @@ _PRIVATE = (
     r"|e\W?mail|messages|details|address)|thread|phone\W+numbers?|addresses|home\W+address"
     r"|contact\W+details|personal\W+information)"
 )
+# Every destination contains one of these (see ``Signal.needs``).
+_DESTINATION_NEEDS = ("://", "www.", "@", "webhook", "url", "endpoint", "server", "address")
 _DESTINATION = r"(?:https?://|ftp://|www\.|[\w.+-]+@[\w-]+\.|webhook|the\W+(?:following\W+)?(?:url|endpoint|server|address))"
 
 _QUOTE_MARK = "[\"'“”‘’«»「」]"
@@ -254,6 +271,8 @@ _ENGLISH: tuple[Signal, ...] = (
         0.45,
         rf"\b{_NOUNS}\b(?:\W+\w+){{0,12}}?\W+(?:{_DROP}|{_REPLACE})\W+(?:them|it|those|these)\b",
         _NOUN_ANCHORS,
+        tail=rf"(?:{_DROP}|{_REPLACE})\W+(?:them|it|those|these)\b",
+        tail_anchors=f"{_DROP_ANCHORS} {_REPLACE_ANCHORS}",
     ),
     _sig(
         "role.pretend_no_rules",
@@ -604,6 +623,7 @@ _ENGLISH: tuple[Signal, ...] = (
         "system sys admin developer",
         quotable=False,
         leading=False,
+        needs=("#", "**", "==", "--", "<sys", "[system", "[admin"),
     ),
     _sig(
         "delimiter.bare_role",
@@ -612,6 +632,7 @@ _ENGLISH: tuple[Signal, ...] = (
         "system admin",
         quotable=False,
         leading=False,
+        needs=(":",),
     ),
     _sig(
         "delimiter.fake_turns",
@@ -637,6 +658,7 @@ _ENGLISH: tuple[Signal, ...] = (
         "end close user input context document query data instructions prompt",
         quotable=False,
         leading=False,
+        needs=("</", "of"),
     ),
     # --- tool and data exfiltration
     _sig(
@@ -653,6 +675,7 @@ _ENGLISH: tuple[Signal, ...] = (
         rf"(?:\w+\W+)?(?:to|via|into|at)\W+(?:\w+\W+){{0,3}}?{_DESTINATION}",
         _SEND_ANCHORS,
         leading=False,
+        needs=_DESTINATION_NEEDS,
     ),
     _sig(
         "exfil.templated_url",

@@ -37,4 +37,3 @@ def pieces(text: str) -> list[str]:
 
 def count(text: str) -> int:
     return len(_PIECE.findall(text)) if text else 0
-

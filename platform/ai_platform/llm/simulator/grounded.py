@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from .gullible import plain
 from .parse import Message
 from .text import sentences, stems
 
@@ -30,7 +31,7 @@ def passages(messages: list[Message]) -> dict[int, str]:
         if message.role not in ("system", "developer", "user") or "[" not in message.text:
             continue
         current: int | None = None
-        for line in message.text.splitlines():
+        for line in plain(message.text).splitlines():
             marker = _MARKER.match(line)
             if marker is not None:
                 current = int(marker.group(1))

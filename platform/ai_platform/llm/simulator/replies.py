@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from . import grounded, tools
+from . import grounded, gullible, tools
 from .arguments import Context, fill, sentiment
 from .parse import ChatRequest, Message, Tool
 from .text import content_words, join_words, phrases, stable_hash, stems, unique_in_order
@@ -51,15 +51,23 @@ def compose(req: ChatRequest, variant: int, salt: int) -> Draft:
     messages = req.messages
     user_text = last_user_text(messages)
     results = tools.trailing_results(messages)
+    leaked = gullible.leaked_instructions(messages, user_text) if not results else None
+    if leaked is not None and req.response_format == "text":
+        return Draft(leaked)
 
     if req.tools and req.tool_choice != "none":
         chosen: Tool | None = None
+        source = user_text
         if req.forced_tool is not None:
             chosen = next(t for t in req.tools if t.name == req.forced_tool)
         elif not results or req.tool_choice == "required":
             chosen = tools.choose(req.tools, user_text, required=req.tool_choice == "required")
+        else:
+            directed = gullible.directed_call(req.tools, results)
+            if directed is not None:
+                chosen, source = directed
         if chosen is not None:
-            args = tools.arguments(chosen, user_text)
+            args = tools.arguments(chosen, source)
             digest = hashlib.blake2b(
                 f"{salt}:{variant}:{chosen.name}:{args}".encode(), digest_size=12
             ).hexdigest()
@@ -74,7 +82,9 @@ def compose(req: ChatRequest, variant: int, salt: int) -> Draft:
         text, label, filler = _text_reply(req, user_text, variant)
     if req.response_format == "text":
         return Draft(text)
-    ctx = Context(user_text, answer=text, label=label, answer_is_filler=filler)
+    # Delimiters around untrusted data are markup, not content: their quoted
+    # attributes (source="...") must not become schema values such as list items.
+    ctx = Context(gullible.plain(user_text), answer=text, label=label, answer_is_filler=filler)
     if req.response_format == "json_schema":
         return Draft(orjson.dumps(fill(req.json_schema or {}, ctx, all_required=True)).decode())
     return Draft(_json_object(messages, ctx))

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from .arguments import MISSING, Context, extract, fill
+from .gullible import plain
 from .parse import Message, Tool
 from .text import STOPWORDS, identifier_words, stem, stems
 
@@ -85,6 +86,7 @@ def answer_from_results(messages: list[Message], results: list[Message]) -> str:
 
 
 def _summarise(name: str, content: str) -> str:
+    content = plain(content)
     try:
         data: Any = orjson.loads(content)
     except orjson.JSONDecodeError:

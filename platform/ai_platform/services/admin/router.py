@@ -358,9 +358,4 @@ async def _price_table(platform: PlatformState) -> PriceTable:
     table = getattr(platform.governor, "prices", None)
     if isinstance(table, PriceTable):
         return table
-    cached = platform.extras.get("admin.price_table")
-    if isinstance(cached, PriceTable):
-        return cached
-    loaded = await anyio.to_thread.run_sync(PriceTable.load, platform.settings.price_table_path)
-    platform.extras["admin.price_table"] = loaded
-    return loaded
+    return await anyio.to_thread.run_sync(PriceTable.load, platform.settings.price_table_path)

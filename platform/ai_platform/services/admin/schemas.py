@@ -8,7 +8,7 @@ from typing import Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ai_platform.core.numbers import StrictCount, StrictUsd
-from ai_platform.core.text import Line
+from ai_platform.core.text import Line, ModelName
 
 T = TypeVar("T")
 
@@ -38,6 +38,10 @@ def _clean_name(value: str | None) -> str | None:
 # -- clients ---------------------------------------------------------------------------
 
 
+AllowedModels = list[ModelName] | None
+"""Model names (route aliases or priced models) a client may use on ``/v1``; null: any."""
+
+
 class ClientCreate(BaseModel):
     """A new client (tenant). Limits left out fall back to the platform defaults."""
 
@@ -62,6 +66,7 @@ class ClientCreate(BaseModel):
     )
     tpd_limit: StrictCount | None = Field(default=None, ge=1, le=MAX_TPD, description="Tokens/day.")
     monthly_budget_usd: StrictUsd | None = Field(default=None, ge=0, le=MAX_BUDGET_USD)
+    allowed_models: AllowedModels = None
 
     clean_name = field_validator("name")(_clean_name)
 
@@ -83,13 +88,17 @@ class ClientUpdate(BaseModel):
     rpm_limit: StrictCount | None = Field(default=None, ge=1, le=MAX_RPM)
     tpd_limit: StrictCount | None = Field(default=None, ge=1, le=MAX_TPD)
     monthly_budget_usd: StrictUsd | None = Field(default=None, ge=0, le=MAX_BUDGET_USD)
+    allowed_models: AllowedModels = None
 
     clean_name = field_validator("name")(_clean_name)
 
     @model_validator(mode="after")
     def _something(self) -> ClientUpdate:
         if not self.model_fields_set:
-            raise ValueError("send at least one of name, rpm_limit, tpd_limit, monthly_budget_usd")
+            raise ValueError(
+                "send at least one of name, rpm_limit, tpd_limit, monthly_budget_usd, "
+                "allowed_models"
+            )
         if "name" in self.model_fields_set and self.name is None:
             raise ValueError("name cannot be null")
         return self
@@ -131,6 +140,9 @@ class ClientOut(BaseModel):
     rpm_limit: int | None = Field(description="Configured; null means the platform default.")
     tpd_limit: int | None
     monthly_budget_usd: float | None
+    allowed_models: list[str] | None = Field(
+        default=None, description="Models the client may use on /v1; null means any."
+    )
     effective: EffectiveLimits
     active: bool
     created_at: datetime

@@ -67,6 +67,7 @@ def client_out(client: Client, settings: Settings) -> ClientOut:
         rpm_limit=client.rpm_limit,
         tpd_limit=client.tpd_limit,
         monthly_budget_usd=budget,
+        allowed_models=client.allowed_models,
         effective=EffectiveLimits(
             rpm_limit=limits.rpm_limit,
             tpd_limit=limits.tpd_limit,
@@ -85,6 +86,7 @@ async def create_client(session: AsyncSession, settings: Settings, body: ClientC
         rpm=body.rpm_limit,
         tpd=body.tpd_limit,
         budget_usd=body.monthly_budget_usd,
+        allowed_models=body.allowed_models,
     )
     return client_out(client, settings)
 

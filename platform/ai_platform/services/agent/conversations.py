@@ -53,6 +53,7 @@ async def prepare_turn(
     for message in inputs:
         await ctx.screen(message.content)
     latest = inputs[-1].content
+    earlier: list[str] = []
     if conversation_id is None:
         plan = TurnPlan(
             client_id=ctx.client_id,
@@ -76,8 +77,20 @@ async def prepare_turn(
             escalation_ticket_id=conv.escalation_ticket_id,
             history=replay(rows),
         )
+        earlier = [row.content for row in rows if row.role == "user" and row.content]
+    await _screen_joined(ctx, earlier, inputs)
     plan.inputs = [NewMessage(role=m.role, content=m.content) for m in inputs]
     return plan
+
+
+async def _screen_joined(
+    ctx: RequestContext, earlier: list[str], inputs: list[InputMessage]
+) -> None:
+    # An instruction split across several user messages is harmless in each part, so
+    # the recent user turns are screened joined as well as one by one.
+    texts = earlier + [m.content for m in inputs if m.role == "user"]
+    if len(texts) > 1:
+        await ctx.screen_conversation(texts)
 
 
 def _title(text: str) -> str:

@@ -124,3 +124,32 @@ class Ticket(TimestampMixin, Base):
     priority: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20), default="open")
     source: Mapped[str] = mapped_column(String(20), default="agent")
+
+
+class AgentAction(TimestampMixin, Base):
+    """An irreversible action the agent proposed (a refund): it runs only when the client
+    confirms it (``POST …/actions/{id}/confirm``), once.
+
+    Scoped like every agent row by ``client_id``, and by ``customer_ref``: the customer
+    the turn acted for. Executed refunds are what the caps count (with pending ones).
+    """
+
+    __tablename__ = "agent_actions"
+    __table_args__ = (
+        Index("ix_agent_actions_customer_time", "client_id", "customer_ref", "created_at"),
+        Index("ix_agent_actions_conversation", "client_id", "conversation_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(40))
+    customer_ref: Mapped[str] = mapped_column(String(40))
+    conversation_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    order_ref: Mapped[str] = mapped_column(String(40))
+    amount_usd: Mapped[Decimal] = mapped_column(Price)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    requested_by: Mapped[str] = mapped_column(String(64))
+    """The request id of the turn that proposed it."""
+    confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    executed_at: Mapped[datetime | None] = mapped_column()

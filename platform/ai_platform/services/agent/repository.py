@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ai_platform.core.ids import new_id
 from ai_platform.db.base import utcnow
 from ai_platform.services.agent.models import (
+    AgentAction,
     Conversation,
     ConversationMessage,
     Customer,
@@ -196,3 +198,90 @@ async def count_orders(session: AsyncSession, client_id: str) -> int:
         select(func.count()).select_from(Order).where(Order.client_id == client_id)
     )
     return int(total or 0)
+
+
+async def get_customer_order(
+    session: AsyncSession, client_id: str, customer_ref: str, order_ref: str
+) -> Order | None:
+    """The order if it belongs to this tenant *and* this customer; else None, whether it
+    is missing or someone else's (the caller cannot tell the two apart)."""
+    return await session.scalar(
+        select(Order).where(
+            Order.client_id == client_id,
+            Order.customer_ref == customer_ref,
+            Order.order_ref == order_ref.upper(),
+        )
+    )
+
+
+ACTIVE_ACTIONS = ("pending", "executed")
+
+
+async def action_total(
+    session: AsyncSession,
+    client_id: str,
+    *,
+    kind: str,
+    statuses: Sequence[str] = ACTIVE_ACTIONS,
+    customer_ref: str | None = None,
+    conversation_id: str | None = None,
+    order_ref: str | None = None,
+    since: datetime | None = None,
+    exclude_id: str | None = None,
+) -> Decimal:
+    """The sum of ``amount_usd`` over the tenant's matching actions."""
+    stmt = select(func.coalesce(func.sum(AgentAction.amount_usd), 0)).where(
+        AgentAction.client_id == client_id,
+        AgentAction.kind == kind,
+        AgentAction.status.in_(statuses),
+    )
+    if customer_ref is not None:
+        stmt = stmt.where(AgentAction.customer_ref == customer_ref)
+    if conversation_id is not None:
+        stmt = stmt.where(AgentAction.conversation_id == conversation_id)
+    if order_ref is not None:
+        stmt = stmt.where(AgentAction.order_ref == order_ref)
+    if since is not None:
+        stmt = stmt.where(AgentAction.created_at >= since)
+    if exclude_id is not None:
+        stmt = stmt.where(AgentAction.id != exclude_id)
+    total = await session.scalar(stmt)
+    return Decimal(str(total or 0))
+
+
+async def create_action(session: AsyncSession, action: AgentAction) -> AgentAction:
+    session.add(action)
+    await session.flush()
+    return action
+
+
+async def get_action(
+    session: AsyncSession, client_id: str, conversation_id: str, action_id: str
+) -> AgentAction | None:
+    return await session.scalar(
+        select(AgentAction).where(
+            AgentAction.id == action_id,
+            AgentAction.client_id == client_id,
+            AgentAction.conversation_id == conversation_id,
+        )
+    )
+
+
+async def mark_executed(
+    session: AsyncSession, client_id: str, action_id: str, request_id: str
+) -> bool:
+    """Move a pending action to executed; False if it was not pending (already run).
+
+    One conditional UPDATE: of two concurrent confirmations exactly one wins.
+    """
+    result = await session.execute(
+        update(AgentAction)
+        .where(
+            AgentAction.id == action_id,
+            AgentAction.client_id == client_id,
+            AgentAction.status == "pending",
+        )
+        .values(status="executed", executed_at=utcnow(), confirmed_by=request_id)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)

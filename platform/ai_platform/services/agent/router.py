@@ -15,6 +15,8 @@ from ai_platform.core.envelope import APIResponse
 from ai_platform.core.errors import (
     GOVERNED_ERRORS,
     BudgetExceededError,
+    ConflictError,
+    ForbiddenError,
     NotFoundError,
     RequestValidationFailed,
     UnknownModelError,
@@ -25,7 +27,9 @@ from ai_platform.gateway.errors import error_responses
 from ai_platform.gateway.governed import governed
 from ai_platform.gateway.responses import envelope
 from ai_platform.governance.context import RequestContext
+from ai_platform.governance.guardrails import AnswerBlockedError
 from ai_platform.llm.pricing import check_requested_model
+from ai_platform.services.agent import actions
 from ai_platform.services.agent import repository as repo
 from ai_platform.services.agent.conversations import (
     load_conversation,
@@ -33,8 +37,11 @@ from ai_platform.services.agent.conversations import (
     prepare_turn,
 )
 from ai_platform.services.agent.schemas import (
-    ChatRequest,
+    ActionIdStr,
+    ActionOut,
+    AgentChatRequest,
     ChatResponse,
+    ConfirmRequest,
     ConversationOut,
     TicketList,
     TicketOut,
@@ -48,8 +55,15 @@ router = APIRouter(prefix="/api/v1/agent", tags=["Customer Agent"])
 AgentCtx = Annotated[RequestContext, Depends(governed("agent"))]
 ConversationId = Annotated[ConversationIdStr, Path(description="a `conv_…` id")]
 CHAT_ERRORS = error_responses(
-    *GOVERNED_ERRORS, NotFoundError, BudgetExceededError, RequestValidationFailed, UnknownModelError
+    *GOVERNED_ERRORS,
+    NotFoundError,
+    BudgetExceededError,
+    RequestValidationFailed,
+    UnknownModelError,
+    ForbiddenError,
+    AnswerBlockedError,
 )
+ActionId = Annotated[ActionIdStr, Path(description="an `act_…` id")]
 READ_ERRORS = error_responses(*GOVERNED_ERRORS, NotFoundError)
 
 
@@ -67,16 +81,32 @@ async def _borrowed(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     responses=CHAT_ERRORS,
 )
 async def chat(
-    body: ChatRequest, request: Request, ctx: AgentCtx, session: SessionDep
+    body: AgentChatRequest, request: Request, ctx: AgentCtx, session: SessionDep
 ) -> APIResponse[ChatResponse]:
     """Send a message; the agent may look up orders, search the knowledge base, open a
-    ticket or hand the conversation to a human before it answers. Omit
-    ``conversation_id`` to start a conversation; the answer carries its id."""
+    ticket, propose a refund or hand the conversation to a human before it answers. Omit
+    ``conversation_id`` to start a conversation; the answer carries its id.
+
+    Guardrails that hold even when injection detection misses: a tool that changes
+    something runs only when the customer's own message asks for it (never because a
+    document or a tool result says so) and only on ``customer_id``'s records; a refund
+    is only *proposed* (``pending_actions``) until the client confirms it; links and
+    images to hosts not on the allow-list are replaced by ``[link removed]`` /
+    ``[image removed]``; an answer that repeats the confidential system prompt is a 502
+    ``answer_blocked``."""
     check_requested_model(ctx.governor.prices, ctx.governor.settings, body.model)
+    customer = actions.customer_for(ctx.client, body.customer_id)
     plan = await prepare_turn(
         session, ctx, kind=KIND, conversation_id=body.conversation_id, inputs=body.input_messages()
     )
-    turn = AgentTurn(ctx, plan, lambda: _borrowed(session), stream=False, model=body.model)
+    turn = AgentTurn(
+        ctx,
+        plan,
+        lambda: _borrowed(session),
+        stream=False,
+        model=body.model,
+        customer_ref=customer,
+    )
     async with aclosing(turn.events()) as events:
         async for _ in events:
             pass
@@ -101,12 +131,13 @@ async def chat(
                 total_tokens=usage.tokens,
             ),
             cost_usd=round(usage.cost_usd, 10),
+            pending_actions=state.pending_actions,
         ),
     )
 
 
 async def open_stream(
-    body: ChatRequest, ctx: AgentCtx, platform: PlatformDep
+    body: AgentChatRequest, ctx: AgentCtx, platform: PlatformDep
 ) -> AsyncIterator[TurnStream]:
     """Everything that can fail with an ordinary error envelope happens here, before
     the stream opens: validation, the model's name, screening, the conversation's ownership.
@@ -115,6 +146,7 @@ async def open_stream(
     its own read-only session instead of the request's function-scoped one.
     """
     check_requested_model(ctx.governor.prices, ctx.governor.settings, body.model)
+    customer = actions.customer_for(ctx.client, body.customer_id)
     sessionmaker = platform.sessionmaker
     async with sessionmaker() as session:
         plan = await prepare_turn(
@@ -133,7 +165,7 @@ async def open_stream(
             yield tool_session
             await tool_session.commit()
 
-    turn = AgentTurn(ctx, plan, committed, stream=True, model=body.model)
+    turn = AgentTurn(ctx, plan, committed, stream=True, model=body.model, customer_ref=customer)
     stream = TurnStream(ctx, plan, turn, sessionmaker)
     ctx.defer_finish()
     try:
@@ -158,8 +190,13 @@ async def chat_stream(
 ) -> AsyncIterator[ServerSentEvent]:
     """Events: ``token`` {text}, ``tool_call`` {id, name, arguments}, ``tool_result``
     {id, name, summary, failed}, then ``done`` {conversation_id, model, usage, cost_usd,
-    ttft_ms, ...} or ``error`` {code, message, request_id}. A client that disconnects
-    cancels the model call; what it was shown is kept in the conversation."""
+    ttft_ms, pending_actions, ...} or ``error`` {code, message, request_id}. A client that
+    disconnects cancels the model call; what it was shown is kept in the conversation.
+
+    The same guardrails as the JSON route apply. Tokens are filtered as they stream: only
+    a link or image that may still be open is held back until it is complete, and an
+    answer that repeats the confidential system prompt ends with an ``error`` event
+    (``answer_blocked``)."""
     async for event in stream:
         yield event
 
@@ -209,5 +246,53 @@ async def list_tickets(
                 )
                 for t in tickets
             ]
+        ),
+    )
+
+
+@router.post(
+    "/conversations/{conversation_id}/actions/{action_id}/confirm",
+    response_model=APIResponse[ActionOut],
+    summary="Confirm an irreversible action the agent proposed (a refund): it runs now, once",
+    responses=error_responses(*GOVERNED_ERRORS, NotFoundError, ConflictError, ForbiddenError),
+)
+async def confirm_action(
+    conversation_id: ConversationId,
+    action_id: ActionId,
+    request: Request,
+    ctx: AgentCtx,
+    session: SessionDep,
+    body: ConfirmRequest | None = None,
+) -> APIResponse[ActionOut]:
+    """The agent never runs an irreversible action by itself: ``request_refund`` only
+    proposes one and the turn lists it in ``pending_actions``. This call — made by the
+    client when the customer agrees, never by the model — runs it.
+
+    404 if the action is not in this conversation or not this customer's
+    (``customer_id``, or the key's ``customer:<id>`` scope); 409 if it already ran or
+    the refund caps no longer allow it."""
+    customer = actions.customer_for(ctx.client, body.customer_id if body else None)
+    action = await actions.confirm(
+        session,
+        ctx.governor.settings,
+        client_id=ctx.client_id,
+        customer_ref=customer,
+        conversation_id=conversation_id,
+        action_id=action_id,
+        request_id=ctx.request_id,
+    )
+    ctx.guardrail(f"action_confirmed:{action.kind}")
+    return envelope(
+        request,
+        ActionOut(
+            id=action.id,
+            conversation_id=action.conversation_id,
+            kind=action.kind,
+            order_id=action.order_ref,
+            amount_usd=str(action.amount_usd),
+            status=action.status,
+            reason=action.reason,
+            created_at=action.created_at,
+            executed_at=action.executed_at,
         ),
     )

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ai_platform.core.ids import ConversationIdStr
+from ai_platform.core.ids import MAX_ID_CHARS, ConversationIdStr, id_pattern
 from ai_platform.core.text import ModelName, Text
 
 MAX_MESSAGE_CHARS = 8_000
 MAX_MESSAGES = 20
 MAX_TOTAL_CHARS = 32_000
+
+CustomerRef = Annotated[
+    str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+]
+ActionIdStr = Annotated[str, StringConstraints(max_length=MAX_ID_CHARS, pattern=id_pattern("act"))]
 
 
 class InputMessage(BaseModel):
@@ -69,6 +74,18 @@ class ChatRequest(BaseModel):
         return [InputMessage(role="user", content=self.message)]
 
 
+class AgentChatRequest(ChatRequest):
+    """A turn with the customer agent: a chat request, and the customer it acts for."""
+
+    customer_id: CustomerRef | None = Field(
+        default=None,
+        description="The signed-in customer this turn acts for, as your backend "
+        "authenticated them (e.g. `CUST-001`). Actions that change records (refunds) "
+        "touch only this customer's orders; without it they are refused. A key issued "
+        "for one customer (scope `customer:<id>`) implies it.",
+    )
+
+
 class ToolCallOut(BaseModel):
     """One tool the agent called during the turn, with what it returned."""
 
@@ -123,6 +140,34 @@ class ChatResponse(BaseModel):
     model: str | None = None
     usage: UsageOut = Field(default_factory=UsageOut)
     cost_usd: float = 0.0
+    pending_actions: list[str] = Field(
+        default_factory=list,
+        description="Ids of irreversible actions (refunds) the agent proposed in this turn. "
+        "None has run: each runs only when the client confirms it with "
+        "`POST /api/v1/agent/conversations/{conversation_id}/actions/{action_id}/confirm`.",
+    )
+
+
+class ConfirmRequest(BaseModel):
+    """The confirmation of a proposed action, sent by the client on the customer's behalf."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: CustomerRef | None = Field(
+        default=None, description="The signed-in customer; must be the one the action is for."
+    )
+
+
+class ActionOut(BaseModel):
+    id: str
+    conversation_id: str
+    kind: str
+    order_id: str
+    amount_usd: str
+    status: str
+    reason: str
+    created_at: datetime
+    executed_at: datetime | None = None
 
 
 class MessageOut(BaseModel):

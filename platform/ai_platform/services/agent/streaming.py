@@ -129,6 +129,7 @@ class TurnStream:
             "escalated": state.escalated,
             "ticket_id": state.escalation_ticket_id,
             "finish_reason": state.finish_reason,
+            "pending_actions": state.pending_actions,
             "request_id": self.ctx.request_id,
         }
 

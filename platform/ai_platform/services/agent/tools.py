@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ai_platform.governance.context import RequestContext
 from ai_platform.services.agent import repository as repo
 from ai_platform.services.agent.models import Order
+from ai_platform.services.peers import knowledge_search
 
 if TYPE_CHECKING:
     from ai_platform.services.knowledge.schemas import SearchHit
@@ -95,6 +96,29 @@ TOOLS: list[dict[str, Any]] = [
     {
         "type": "function",
         "function": {
+            "name": "request_refund",
+            "description": (
+                "Refund one of the signed-in customer's orders (like ORD-1001), only when the "
+                "customer asks for a refund. Nothing is paid until the customer confirms "
+                "it in the app; tell them so."
+            ),
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "order_id": {"type": "string", "description": "The order id, e.g. ORD-1001."},
+                    "amount_usd": {
+                        "type": "number",
+                        "description": "Dollars to refund; the order's remaining total if omitted.",
+                    },
+                    "reason": {"type": "string", "description": "Why, in the customer's words."},
+                },
+                "required": ["order_id"],
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
             "name": "escalate_to_human",
             "description": (
                 "Hand the conversation to a human support agent: when the customer asks for "
@@ -121,6 +145,7 @@ class ToolOutcome:
     failed: bool = False
     ticket_id: str | None = None
     escalated: bool = False
+    action_id: str | None = None
 
 
 class ToolBox:
@@ -134,12 +159,14 @@ class ToolBox:
         *,
         escalation_ticket_id: str | None = None,
         last_user_message: str = "",
+        customer_ref: str | None = None,
     ) -> None:
         self.ctx = ctx
         self.sessions = sessions
         self.conversation_id = conversation_id
         self.escalation_ticket_id = escalation_ticket_id
         self.last_user_message = last_user_message
+        self.customer_ref = customer_ref
 
     async def run(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
         if name == "search_knowledge":
@@ -148,6 +175,8 @@ class ToolBox:
             return await self.get_order_status(arguments)
         if name == "create_ticket":
             return await self.create_ticket(arguments)
+        if name == "request_refund":
+            return await self.request_refund(arguments)
         if name == "escalate_to_human":
             return await self.escalate(str(arguments.get("reason") or "").strip())
         return ToolOutcome({"error": f"there is no tool named {name!r}"}, f"{name}: unknown", True)
@@ -157,12 +186,11 @@ class ToolBox:
         if not query:
             return ToolOutcome({"error": "query is empty"}, "search_knowledge: empty query", True)
         max_results = _clamp_int(arguments.get("max_results"), 3, 1, MAX_KNOWLEDGE_RESULTS)
-        # Imported on first use: loading the agent does not load the knowledge service
-        # (its settings, ranking and tables) until a conversation needs it.
-        from ai_platform.services.knowledge.service import search_knowledge
-
+        # In process or over HTTP, as this process was composed; the in-process search
+        # loads the knowledge service only when a conversation first needs it.
+        search = knowledge_search(self.ctx)
         async with self.sessions() as session:
-            hits = await search_knowledge(self.ctx, session, query, max_results)
+            hits = await search.search(self.ctx, session, query, max_results)
         passages = [_passage(n, hit) for n, hit in enumerate(hits, start=1)]
         if not passages:
             return ToolOutcome(
@@ -224,6 +252,51 @@ class ToolBox:
             {"ticket_id": ticket.id, "status": ticket.status, "priority": ticket.priority},
             f"ticket {ticket.id} opened ({ticket.priority})",
             ticket_id=ticket.id,
+        )
+
+    async def request_refund(self, arguments: dict[str, Any]) -> ToolOutcome:
+        """Propose a refund (``actions.py``): it waits for the client's confirmation."""
+        from ai_platform.services.agent import actions
+
+        ref = _order_ref(arguments.get("order_id"))
+        if ref is None:
+            return ToolOutcome(
+                {"error": "order_id is not an order id (like ORD-1001)"},
+                "request_refund: invalid order id",
+                True,
+            )
+        async with self.sessions() as session:
+            proposed = await actions.propose_refund(
+                session,
+                self.ctx.governor.settings,
+                client_id=self.ctx.client_id,
+                customer_ref=self.customer_ref,
+                conversation_id=self.conversation_id,
+                request_id=self.ctx.request_id,
+                order_ref=ref,
+                amount=arguments.get("amount_usd"),
+                reason=str(arguments.get("reason") or ""),
+            )
+        if isinstance(proposed, actions.Refusal):
+            self.ctx.guardrail(f"tool_refused:{proposed.reason}:request_refund")
+            return ToolOutcome(
+                {"error": proposed.message, "refused": True, "reason": proposed.reason},
+                f"request_refund: refused ({proposed.reason})",
+                True,
+            )
+        action = proposed.action
+        self.ctx.guardrail("action_pending:refund")
+        return ToolOutcome(
+            {
+                "action_id": action.id,
+                "status": "awaiting_confirmation",
+                "order_id": action.order_ref,
+                "amount_usd": str(action.amount_usd),
+                "message": "nothing has been refunded yet: the customer must confirm "
+                "this refund in the app",
+            },
+            f"refund of {action.amount_usd} USD for {action.order_ref} awaits confirmation",
+            action_id=action.id,
         )
 
     async def escalate(self, reason: str) -> ToolOutcome:
@@ -288,6 +361,14 @@ def order_facts(order: Order) -> dict[str, Any]:
         ],
         "total_usd": str(order.total_usd),
     }
+
+
+def _order_ref(value: Any) -> str | None:
+    """``ORD-1001`` from "ord-1001", "#ORD1001" ...; None if it is not an order id."""
+    raw = str(value or "").strip().lstrip("#").upper()
+    if not _ORDER_REF.match(raw):
+        return None
+    return raw if "-" in raw else re.sub(r"^([A-Z]+)(\d+)$", r"\1-\2", raw)
 
 
 def _clamp_int(value: Any, default: int, low: int, high: int) -> int:

@@ -77,7 +77,7 @@ def _check_filenames(uploads: list[UploadFile]) -> None:
 
 
 async def get_image_decoder(platform: PlatformDep) -> ImageDecoder:
-    return service.image_decoder(platform.extras, platform.settings)
+    return service.image_decoder(platform)
 
 
 ImageDecoderDep = Annotated[ImageDecoder, Depends(get_image_decoder)]

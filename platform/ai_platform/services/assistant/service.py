@@ -9,12 +9,11 @@ question can refer to what the model said about the image.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ai_platform.config import Settings
 from ai_platform.core.errors import BadRequestError
 from ai_platform.governance.context import RequestContext
 from ai_platform.llm.images import image_part, text_part
@@ -31,6 +30,9 @@ from ai_platform.services.assistant.images import (
     check_declared_type,
     too_large,
 )
+
+if TYPE_CHECKING:
+    from ai_platform.gateway.state import PlatformState
 
 KIND = "assistant"
 MAX_OUTPUT_TOKENS = 800
@@ -64,15 +66,11 @@ def check_upload_count(uploads: list[UploadFile]) -> None:
         )
 
 
-DECODER_KEY = "assistant.image_decoder"
-
-
-def image_decoder(extras: dict[str, Any], settings: Settings) -> ImageDecoder:
+def image_decoder(platform: PlatformState) -> ImageDecoder:
     """The process's one ``ImageDecoder``, kept in the platform's state (made on first use)."""
-    decoder = extras.get(DECODER_KEY)
-    if not isinstance(decoder, ImageDecoder):
-        decoder = extras[DECODER_KEY] = ImageDecoder(ImageLimits.from_settings(settings))
-    return decoder
+    if platform.image_decoder is None:
+        platform.image_decoder = ImageDecoder(ImageLimits.from_settings(platform.settings))
+    return platform.image_decoder
 
 
 async def read_images(uploads: list[UploadFile], decoder: ImageDecoder) -> list[PreparedImage]:

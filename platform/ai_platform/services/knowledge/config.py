@@ -1,14 +1,14 @@
 """Knowledge-base tuning: chunk sizes, limits and retrieval constants.
 
-The numbers a reader may want to change without touching code are read from the
-environment with the ``KNOWLEDGE_`` prefix (``KNOWLEDGE_EMBEDDINGS=false`` turns
-vector search off for a provider without an embeddings endpoint). The rest are
-module constants so the documentation and the code cannot disagree.
+The numbers a reader may want to change without touching code are ``settings.knowledge``
+(``KnowledgeSettings``, nested in ``Settings``), read from the environment with the
+``KNOWLEDGE_`` prefix (``KNOWLEDGE_EMBEDDINGS=false`` turns vector search off for a
+provider without an embeddings endpoint; ``KNOWLEDGE__EMBEDDINGS`` works too). The
+rest are module constants so the documentation and the code cannot disagree.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
@@ -56,7 +56,3 @@ class KnowledgeSettings(BaseSettings):
     def default_mode(self) -> SearchMode:
         return "hybrid" if self.embeddings else "fulltext"
 
-
-@lru_cache
-def get_knowledge_settings() -> KnowledgeSettings:
-    return KnowledgeSettings()

@@ -1,7 +1,7 @@
 """The knowledge service's part of the platform lifespan: its PDF extractor.
 
 One ``PdfExtractor`` per app (and so per worker process), built from the app's
-settings, kept in ``platform.extras`` and installed for the event loop the app runs
+settings, kept in ``platform.pdf_extractor`` and installed for the event loop the app runs
 on, where ``extract()`` finds it. Workers still reading a PDF at shutdown are killed.
 """
 
@@ -9,21 +9,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ai_platform.services.knowledge.pdf_budget import (
-    PDF_EXTRACTOR_KEY,
     PdfExtractor,
     PdfLimits,
     install,
     uninstall,
 )
 
+if TYPE_CHECKING:
+    from ai_platform.gateway.state import PlatformState
+
 
 @asynccontextmanager
-async def lifespan(platform: Any) -> AsyncIterator[None]:
+async def lifespan(platform: PlatformState) -> AsyncIterator[None]:
     extractor = PdfExtractor(PdfLimits.from_settings(platform.settings))
-    platform.extras[PDF_EXTRACTOR_KEY] = extractor
+    platform.pdf_extractor = extractor
     install(extractor)
     try:
         yield

@@ -1,5 +1,6 @@
-"""Request and response models of the knowledge base (``SearchRequest`` and
-``SearchResult`` are the brief's, extended with ids and retrieval details)."""
+"""Request and response models of the knowledge base. ``SearchRequest`` and
+``SearchResult`` are the design brief's (``docs/design-brief.md``), extended with ids
+and retrieval details."""
 
 from __future__ import annotations
 

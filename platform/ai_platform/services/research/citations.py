@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ai_platform.governance.guardrails import wrap_untrusted
+
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
@@ -36,11 +38,14 @@ def renumber(text: str, mapping: Mapping[int, int]) -> str:
 
 
 def passage_block(passages: Sequence[Mapping[str, Any]]) -> str:
-    """Passages as the numbered lines a grounded prompt carries (one line each)."""
+    """Passages as the numbered lines a grounded prompt carries (one line each), each
+    delimited as untrusted data from its source (``guardrails.untrusted``)."""
     lines = []
     for p in passages:
         text = " ".join(str(p["content"]).split())
-        lines.append(f"[{p['number']}] {p['title']}: {text}")
+        source = str(p.get("source") or "knowledge")
+        passage = wrap_untrusted(f"{p['title']}: {text}", source)
+        lines.append(f"[{p['number']}] {passage}")
     return "\n".join(lines)
 
 

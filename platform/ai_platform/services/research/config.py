@@ -1,12 +1,11 @@
-"""Research-job tuning, read from the environment with the ``RESEARCH_`` prefix.
+"""Research-job tuning: ``settings.research`` (``ResearchSettings``, nested in
+``Settings``), read from the environment with the ``RESEARCH_`` prefix.
 
 The limits of a request (sub-questions, question length) are module constants so the
 documentation and the code cannot disagree.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,7 +58,3 @@ class ResearchSettings(BaseSettings):
     )
     max_tries: int = Field(default=5, ge=1, description="arq runs of one job before it fails")
 
-
-@lru_cache
-def get_research_settings() -> ResearchSettings:
-    return ResearchSettings()

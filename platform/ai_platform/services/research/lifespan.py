@@ -8,15 +8,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ai_platform.services.research.runner import start_runner, stop_runner
+from ai_platform.services.research.runner import get_runner, start_runner, stop_runner
+
+if TYPE_CHECKING:
+    from ai_platform.gateway.state import PlatformState
 
 
 @asynccontextmanager
-async def lifespan(platform: Any) -> AsyncIterator[None]:
-    await start_runner(platform)
+async def lifespan(platform: PlatformState) -> AsyncIterator[None]:
+    await start_runner(platform, platform.settings.research)
     try:
         yield
     finally:
         await stop_runner(platform)
+
+
+async def ready(platform: PlatformState) -> None:
+    """Readiness: a runner is taking jobs."""
+    if get_runner(platform) is None:
+        raise RuntimeError("the research runner is not running")

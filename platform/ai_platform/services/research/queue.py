@@ -17,16 +17,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arq import Retry
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import in_progress_key_prefix
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ai_platform.core.logging import OutageLog
 from ai_platform.services.research import repository
 from ai_platform.services.research.config import ResearchSettings
 from ai_platform.services.research.executor import JobExecutor
+
+if TYPE_CHECKING:
+    from ai_platform.gateway.state import PlatformState
 
 logger = logging.getLogger("ai_platform.research")
 
@@ -65,7 +69,7 @@ async def requeue_stale(
 class QueueRunner:
     """The API side with Redis configured: submit = enqueue; workers do the work."""
 
-    def __init__(self, platform: Any, research: ResearchSettings) -> None:
+    def __init__(self, platform: PlatformState, research: ResearchSettings) -> None:
         self.research = research
         self._settings = platform.settings
         self._sessionmaker = platform.sessionmaker
@@ -73,6 +77,8 @@ class QueueRunner:
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        if not self._settings.redis_url:
+            raise ValueError("REDIS_URL must be set to queue research jobs")
         self.pool = await create_pool(
             RedisSettings.from_dsn(self._settings.redis_url),
             default_queue_name=self.research.queue_name,
@@ -83,12 +89,15 @@ class QueueRunner:
     async def _sweep(self, pool: ArqRedis) -> None:
         # Catches jobs whose enqueue failed (Redis briefly down at submit) and jobs of
         # a worker killed while no other process was starting.
+        outage = OutageLog(logger, "re-queueing unfinished research jobs")
         while True:
             await asyncio.sleep(self.research.lease_s)
             try:
                 await requeue_stale(pool, self._sessionmaker, self.research)
-            except Exception:
-                logger.warning("re-queueing unfinished research jobs failed", exc_info=True)
+            except Exception as exc:
+                outage.failed(exc)
+            else:
+                outage.succeeded()
 
     async def submit(self, task_id: str) -> None:
         assert self.pool is not None, "the runner is not started"

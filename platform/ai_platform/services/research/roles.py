@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_platform.governance.context import RequestContext
+from ai_platform.governance.guardrails import UNTRUSTED_NOTICE, wrap_untrusted
 from ai_platform.services.research.citations import (
     cited,
     invalid_citations,
@@ -45,7 +46,7 @@ JSON_MODE = {"type": "json_object"}
 RESEARCHER_SYSTEM = (
     "You are a researcher on a research team. Answer the question using only the "
     "numbered passages, and cite every claim with its passage number like [1]. If the "
-    "passages do not answer the question, say so."
+    "passages do not answer the question, say so. " + UNTRUSTED_NOTICE
 )
 RESEARCHER_UNGROUNDED = (
     "You are a researcher on a research team. The knowledge base has no passages on "
@@ -55,13 +56,14 @@ RESEARCHER_UNGROUNDED = (
 WRITER_SYSTEM = (
     "You are the writer of a research team. Using only the numbered sources, write a "
     "short summary that answers the question, citing every claim with its source "
-    "number like [1]. The findings below are the researchers' answers to its parts."
+    "number like [1]. The findings below are the researchers' answers to its parts. "
+    + UNTRUSTED_NOTICE
 )
 REVIEWER_SYSTEM = (
     "You are the reviewer of a research team. Check every claim of the report against "
     "the numbered sources it cites. Reply with a JSON object: verdict is 'supported' "
     "when every claim is backed by its cited source, else 'unsupported'; issues lists "
-    "each unsupported or miscited claim."
+    "each unsupported or miscited claim. " + UNTRUSTED_NOTICE
 )
 REVIEW_FORMAT: dict[str, Any] = {
     "type": "json_schema",
@@ -145,7 +147,10 @@ async def research(
 def writer_messages(
     question: str, sections: Sequence[Mapping[str, Any]], sources: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
-    findings = "\n\n".join(f"{s['heading']}\n{s['body']}" for s in sections)
+    # Findings were written from retrieved passages: they are data to the writer too.
+    findings = "\n\n".join(
+        wrap_untrusted(f"{s['heading']}\n{s['body']}", "researcher") for s in sections
+    )
     block = passage_block(sources) if sources else "(none)"
     return [
         {"role": "system", "content": WRITER_SYSTEM},
@@ -266,10 +271,11 @@ def rule_issues(report: Mapping[str, Any]) -> tuple[list[str], int]:
 
 def reviewer_messages(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     block = passage_block([{**s, "content": s["snippet"]} for s in report["sources"]]) or "(none)"
-    body = (
+    body = wrap_untrusted(
         report["summary"]
         + "\n\n"
-        + "\n\n".join(f"{s['heading']}\n{s['body']}" for s in report["sections"])
+        + "\n\n".join(f"{s['heading']}\n{s['body']}" for s in report["sections"]),
+        "writer",
     )
     return [
         {"role": "system", "content": REVIEWER_SYSTEM},

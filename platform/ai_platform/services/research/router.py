@@ -24,7 +24,6 @@ from ai_platform.gateway.responses import envelope
 from ai_platform.governance.context import RequestContext
 from ai_platform.llm.pricing import check_requested_model
 from ai_platform.services.research import service
-from ai_platform.services.research.config import get_research_settings
 from ai_platform.services.research.runner import get_runner
 from ai_platform.services.research.schemas import StartRequest, TaskAccepted, TaskView
 
@@ -90,7 +89,7 @@ async def task_events(
     ``completed`` / ``failed`` / ``cancelled`` carrying the whole task view, and the
     stream ends. A client that connects late gets every completed step first."""
     runner = get_runner(platform)
-    research = runner.research if runner is not None else get_research_settings()
+    research = runner.research if runner is not None else platform.settings.research
     async for event in service.events(platform.sessionmaker, research, ctx.client_id, task_id):
         yield event
 

@@ -15,15 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from ai_platform.core.logging import OutageLog
 from ai_platform.services.research import repository
-from ai_platform.services.research.config import ResearchSettings, get_research_settings
+from ai_platform.services.research.config import ResearchSettings
 from ai_platform.services.research.executor import JobExecutor, new_owner
+
+if TYPE_CHECKING:
+    from ai_platform.gateway.state import PlatformState
 
 logger = logging.getLogger("ai_platform.research")
 
-RUNNER_KEY = "research.runner"
 
 
 class Runner(Protocol):
@@ -43,7 +46,7 @@ class Runner(Protocol):
 class LocalRunner:
     """Runs jobs as asyncio tasks in this process, at most ``max_concurrent_jobs``."""
 
-    def __init__(self, platform: Any, research: ResearchSettings) -> None:
+    def __init__(self, platform: PlatformState, research: ResearchSettings) -> None:
         self.research = research
         self._sessionmaker = platform.sessionmaker
         self.executor = JobExecutor(
@@ -86,11 +89,14 @@ class LocalRunner:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _loop(self) -> None:
+        outage = OutageLog(logger, "looking for research jobs")
         while True:
             try:
                 await self._fill()
-            except Exception:
-                logger.exception("looking for research jobs failed")
+            except Exception as exc:
+                outage.failed(exc)
+            else:
+                outage.succeeded()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.research.poll_interval_s)
             self._wake.clear()
@@ -118,15 +124,17 @@ class LocalRunner:
             self._wake.set()
 
 
-async def start_runner(platform: Any, research: ResearchSettings | None = None) -> Runner:
-    """Start the runner the settings call for and keep it in ``platform.extras``.
+async def start_runner(
+    platform: PlatformState, research: ResearchSettings | None = None
+) -> Runner:
+    """Start the runner the settings call for and keep it in ``platform.research_runner``.
 
     Idempotent: a second call returns the runner already started.
     """
-    existing: Runner | None = platform.extras.get(RUNNER_KEY)
+    existing = platform.research_runner
     if existing is not None:
         return existing
-    research = research or get_research_settings()
+    research = research or platform.settings.research
     runner: Runner
     if platform.settings.redis_url:
         from ai_platform.services.research.queue import QueueRunner
@@ -135,16 +143,15 @@ async def start_runner(platform: Any, research: ResearchSettings | None = None) 
     else:
         runner = LocalRunner(platform, research)
     await runner.start()
-    platform.extras[RUNNER_KEY] = runner
+    platform.research_runner = runner
     return runner
 
 
-async def stop_runner(platform: Any) -> None:
-    runner: Runner | None = platform.extras.pop(RUNNER_KEY, None)
+async def stop_runner(platform: PlatformState) -> None:
+    runner, platform.research_runner = platform.research_runner, None
     if runner is not None:
         await runner.stop()
 
 
-def get_runner(platform: Any) -> Runner | None:
-    runner: Runner | None = platform.extras.get(RUNNER_KEY)
-    return runner
+def get_runner(platform: PlatformState) -> Runner | None:
+    return platform.research_runner

@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi.sse import ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,6 +39,9 @@ from ai_platform.services.research.schemas import (
     UsageOut,
 )
 
+if TYPE_CHECKING:
+    from ai_platform.gateway.state import PlatformState
+
 PREFIX = "/api/v1/research"
 
 
@@ -46,7 +49,7 @@ def not_found(task_id: str) -> NotFoundError:
     return NotFoundError(f"research task {task_id} not found", details={"task_id": task_id})
 
 
-async def start(ctx: RequestContext, platform: Any, body: StartRequest) -> TaskAccepted:
+async def start(ctx: RequestContext, platform: PlatformState, body: StartRequest) -> TaskAccepted:
     await ctx.screen(body.question)
     client = ctx.client
     job = ResearchJob(
@@ -88,7 +91,7 @@ async def view(session: AsyncSession, client_id: str, task_id: str) -> TaskView:
     return build_view(job, await repository.list_steps(session, task_id))
 
 
-async def cancel(platform: Any, client_id: str, task_id: str) -> TaskView:
+async def cancel(platform: PlatformState, client_id: str, task_id: str) -> TaskView:
     async with platform.sessionmaker() as session:
         _refuse_finished(await owned_job(session, client_id, task_id))
         changed = await repository.cancel(session, task_id, client_id)

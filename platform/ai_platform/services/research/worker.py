@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ai_platform.config import Settings
 from ai_platform.core.logging import configure_logging
-from ai_platform.services.research.config import ResearchSettings, get_research_settings
+from ai_platform.services.research.config import ResearchSettings
 from ai_platform.services.research.executor import JobExecutor, new_owner
 from ai_platform.services.research.queue import JOB_FUNCTION, requeue_stale, research_job
 
@@ -55,7 +55,7 @@ def create_worker(
     """An arq ``Worker`` for the research queue (not yet running)."""
     if not settings.redis_url:
         raise ValueError("REDIS_URL must be set to run research workers")
-    research = research or get_research_settings()
+    research = research or settings.research
     stack = AsyncExitStack()
 
     async def startup(ctx: dict[str, Any]) -> None:

@@ -1,0 +1,228 @@
+"""Run the signal patterns over a view, each only where it could match.
+
+Every anchored signal names word prefixes (``Signal.anchors``) of which one occurs
+in any match. One regex, a trie of all anchors, finds the anchor words of a view
+in a single C-level pass, skipping the other words. A ``leading`` signal can
+only match where one of its anchor words starts, and at such a word the
+alternation of all leading patterns sharing that anchor (the anchor's *gate*)
+is tried first: when the gate fails, which is almost always in ordinary text,
+none of those patterns can match there and none is tried. Only where a gate
+matches is each pattern tried on its own, so the signals reported, and their
+spans, are exactly those of trying every pattern at every anchor word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+from ai_platform.governance.screening.signals import ANCHOR_LEN, Signal
+
+_WORD_CHARS = re.compile(rf"\w{{1,{ANCHOR_LEN}}}")
+_GLOBAL_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
+
+
+def scoped(pattern: str) -> str:
+    """``pattern`` as a group that keeps its own flags inside a larger alternation."""
+    flags = _GLOBAL_FLAGS.match(pattern)
+    if flags is None:
+        return f"(?:{pattern})"
+    return f"(?{flags.group(1)}:{pattern[flags.end() :]})"
+
+
+def trie_pattern(words: Iterable[str]) -> str:
+    """A regex matching any of ``words`` as a word prefix: anchors of ``ANCHOR_LEN``
+    characters begin a word, shorter ones are the whole word (as ``WORD_PREFIX`` reads
+    them). Branching letter by letter keeps the work per word start small."""
+    root: dict[str, dict[str, object]] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})  # type: ignore[assignment]
+        node[""] = {}
+
+    def emit(node: dict[str, dict[str, object]], depth: int) -> str:
+        branches = [
+            re.escape(char) + emit(child, depth + 1)  # type: ignore[arg-type]
+            for char, child in sorted(node.items())
+            if char
+        ]
+        if "" in node:
+            branches.append("" if depth >= ANCHOR_LEN else r"(?!\w)")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return r"\b" + emit(root, 0)
+
+
+class _Anchor:
+    """The signals indexed under one anchor word.
+
+    ``gate(k)`` is the alternation of the leading patterns from the ``k``-th on, each
+    in its own group: at a position where it matches, the group that matched names
+    the first of them that matches there, and the ones before it do not. Trying
+    ``gate(j + 1)`` next finds the following one, so a position costs one call per
+    matching pattern plus one, however many patterns share the anchor."""
+
+    __slots__ = (
+        "_gates",
+        "_patterns",
+        "deferred",
+        "first_gate",
+        "first_owner",
+        "leading",
+        "searched",
+        "tails",
+    )
+
+    def __init__(
+        self,
+        leading: tuple[int, ...],
+        searched: tuple[int, ...],
+        patterns: Sequence[str],
+        deferred: tuple[int, ...] = (),
+        tails: tuple[int, ...] = (),
+    ) -> None:
+        self.leading = leading
+        self.searched = searched
+        self.deferred = deferred  # signals tried here only if their tail comes later
+        self.tails = tails  # signals whose tail may start here
+        self._patterns = tuple(patterns)
+        self._gates: dict[int, tuple[re.Pattern[str], dict[int, int]]] = {}
+        self.first_gate: re.Pattern[str] | None = None
+        self.first_owner: dict[int, int] = {}
+        if leading:
+            self.first_gate, self.first_owner = self.gate(0)
+
+    def gate(self, first: int) -> tuple[re.Pattern[str], dict[int, int]]:
+        """The alternation from pattern ``first`` on, and which group is which pattern."""
+        cached = self._gates.get(first)
+        if cached is not None:
+            return cached
+        parts: list[str] = []
+        owner: dict[int, int] = {}
+        group = 1
+        for index in range(first, len(self._patterns)):
+            pattern = self._patterns[index]
+            parts.append(f"({scoped(pattern)})")
+            owner[group] = index
+            group += 1 + re.compile(pattern).groups
+        built = (re.compile("|".join(parts)), owner)
+        self._gates[first] = built
+        return built
+
+
+class AnchoredScan:
+    """The signals of one script, indexed by anchor.
+
+    ``signals`` are ``(position in SIGNALS, signal)`` pairs; ``always`` signals are
+    left to the caller, who passes them to ``scan``."""
+
+    def __init__(
+        self, signals: Iterable[tuple[int, Signal]], all_signals: Sequence[Signal]
+    ) -> None:
+        self._signals = all_signals
+        leading: dict[str, list[int]] = {}
+        searched: dict[str, list[int]] = {}
+        deferred: dict[str, list[int]] = {}  # leading signals with a tail
+        tails: dict[str, list[int]] = {}
+        for position, signal in signals:
+            if signal.always:
+                continue
+            for anchor in signal.anchors:
+                if _WORD_CHARS.fullmatch(anchor) is None:
+                    continue  # no word prefix can equal it
+                if signal.leading and signal.tail is not None:
+                    target = deferred
+                else:
+                    target = leading if signal.leading else searched
+                target.setdefault(anchor, []).append(position)
+            if signal.leading and signal.tail is not None:
+                for anchor in signal.tail_anchors:
+                    tails.setdefault(anchor, []).append(position)
+        self._anchors: dict[str, _Anchor] = {}
+        for anchor in leading.keys() | searched.keys() | deferred.keys() | tails.keys():
+            mine = tuple(leading.get(anchor, ()))
+            self._anchors[anchor] = _Anchor(
+                mine,
+                tuple(searched.get(anchor, ())),
+                [all_signals[p].pattern.pattern for p in mine],
+                tuple(deferred.get(anchor, ())),
+                tuple(tails.get(anchor, ())),
+            )
+        self._finder = re.compile(trie_pattern(self._anchors)) if self._anchors else None
+        # A charset scan is several times cheaper than the trie's: Russian anchors
+        # need not be looked for in a view without a Cyrillic letter.
+        firsts = "".join(sorted({re.escape(anchor[0]) for anchor in self._anchors}))
+        self._any_first = re.compile(f"[{firsts}]") if firsts else None
+
+    def scan(self, view: str, always: Iterable[int] = ()) -> Iterator[tuple[Signal, re.Match[str]]]:
+        """Each signal that matches ``view`` with its first match, in signal order."""
+        signals = self._signals
+        searched = set(always)
+        found: dict[int, re.Match[str]] = {}
+        if (
+            self._finder is not None
+            and self._any_first is not None
+            and self._any_first.search(view) is not None
+        ):
+            anchors = self._anchors
+            exhausted: set[str] = set()  # anchors whose leading signals have all matched
+            pending: dict[int, list[int]] = {}  # deferred signal -> its anchor words
+            last_tail: dict[int, int] = {}  # deferred signal -> where its last tail starts
+            for word in self._finder.finditer(view):
+                key = word.group()
+                anchor = anchors[key]
+                if anchor.searched:
+                    searched.update(anchor.searched)
+                if anchor.deferred:
+                    for position in anchor.deferred:
+                        pending.setdefault(position, []).append(word.start())
+                if anchor.tails:
+                    for position in anchor.tails:
+                        tail = signals[position].tail
+                        if tail is not None and tail.match(view, word.start()) is not None:
+                            last_tail[position] = word.start()
+                if anchor.first_gate is None or key in exhausted:
+                    continue
+                start = word.start()
+                hit = anchor.first_gate.match(view, start)
+                if hit is None:
+                    continue  # the common case: nothing under this anchor matches here
+                # Anchor words come in text order, so the first match recorded for a
+                # signal is its first match at any of its anchor words.
+                owner, leading = anchor.first_owner, anchor.leading
+                while hit is not None and hit.lastindex is not None:
+                    index = owner[hit.lastindex]
+                    position = leading[index]
+                    if position not in found:
+                        match = signals[position].pattern.match(view, start)
+                        if match is not None:
+                            found[position] = match
+                    if index + 1 >= len(leading):
+                        break
+                    gate, owner = anchor.gate(index + 1)
+                    hit = gate.match(view, start)
+                if all(p in found for p in leading):
+                    exhausted.add(key)
+            for position, starts in pending.items():
+                limit = last_tail.get(position)
+                if limit is None:
+                    continue
+                for start in starts:
+                    if start >= limit:
+                        break  # every match has its tail after its start
+                    match = signals[position].pattern.match(view, start)
+                    if match is not None:
+                        found[position] = match
+                        break
+        for position in searched:
+            needs = signals[position].needs
+            if needs and not any(needed in view for needed in needs):
+                continue
+            match = signals[position].pattern.search(view)
+            if match is not None:
+                found[position] = match
+        for position in sorted(found):
+            yield signals[position], found[position]
