@@ -39,7 +39,8 @@ typecheck: $(VENV)/.dev-installed ## mypy --strict
 unit: $(VENV)/.dev-installed ## pytest (tests/)
 	$(BIN)/pytest -q -n 3 tests
 
-NBVAL := $(BIN)/pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+# Two workers, each lesson whole on one of them (a lesson's cells share a kernel).
+NBVAL := $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --nbval --nbval-current-env \
 	--nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
 notebooks: $(VENV)/.dev-installed ## nbval: execute every lesson and compare its outputs

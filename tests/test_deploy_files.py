@@ -154,6 +154,35 @@ def compose() -> dict[str, Any]:
     return yaml.safe_load(proc.stdout)  # type: ignore[no-any-return]
 
 
+def test_docker_compose_validates_the_file() -> None:
+    """Docker Compose's own validation (Debian's ``docker-compose``; ``config`` needs no
+    daemon): the file is what Docker users will run, not only what podman accepts."""
+    tool = shutil.which("docker-compose")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("docker-compose is missing: .ci/run installs Debian's package")
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+    proc = subprocess.run(
+        [tool, "-f", "docker-compose.yml", "--profile", "bootstrap", "config", "--quiet"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], **COMPOSE_VARS},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    services = subprocess.run(
+        [tool, "-f", "docker-compose.yml", "--profile", "bootstrap", "config", "--services"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], **COMPOSE_VARS},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert {"gateway", "knowledge", "agent", "research", "assistant", "worker", "migrate"} <= set(
+        services
+    )
+
+
 def test_compose_refuses_to_render_without_the_secrets() -> None:
     if not PODMAN_COMPOSE.exists():
         pytest.skip("podman-compose is not installed")
