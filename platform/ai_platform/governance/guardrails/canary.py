@@ -13,12 +13,16 @@ shared with the answer must contain one whole piece.
 from __future__ import annotations
 
 import secrets
+import string
 
 CANARY_PREFIX = "cnry-"
 
 
 def new_canary() -> str:
-    return f"{CANARY_PREFIX}{secrets.token_hex(8)}"
+    # Letters only (26**16, about 75 bits): a run of letters is a fixed number of tokens
+    # for the simulator's estimator, so a request's usage does not depend on its random
+    # canary (hex alternates digit and letter runs, whose count varies per request).
+    return CANARY_PREFIX + "".join(secrets.choice(string.ascii_lowercase) for _ in range(16))
 
 
 def canary_line(canary: str) -> str:

@@ -11,9 +11,11 @@ model measured on a batch it was not trained on meets phrasings it has not seen.
 
 Benign texts are chosen to share words with attacks: support requests for the
 customer's own refunds, escalations and address changes; security writing about
-prompt injection; translation requests; quoted mail; policy text; code; and
-legitimate base64, hex and URL encodings. The corpus is kept apart from the
-evaluation set in ``data/injection_eval.jsonl``; none of its lines are copied here.
+prompt injection; translation requests; quoted mail; policy text; code;
+legitimate base64, hex and URL encodings; and short messages (greetings, thanks,
+numbers, a word or two, in twenty languages), where a model has few n-grams to go
+by. The corpus is kept apart from the evaluation set in
+``data/injection_eval.jsonl``; none of its lines are copied here.
 """
 
 from __future__ import annotations

@@ -127,6 +127,13 @@ _MASK64 = (1 << 64) - 1
 _IS_WORD = _WORD_TABLE.tobytes()
 _SMALL_POWERS = [int(v) for v in _TABLES[0][: SHORT_TEXT + 2]]
 _SMALL_INVERSES = [int(v) for v in _TABLES[1][: SHORT_TEXT + 2]]
+_SMALL_CONSTANTS = (
+    int(_SALT_UNIGRAM),
+    int(_SALT_BIGRAM),
+    int(_PRIME),
+    int(_MULTIPLIER),
+    int(_SHIFT),
+)
 
 
 def _hash_short(text: str) -> Indices:
@@ -154,10 +161,9 @@ def _hash_short(text: str) -> Indices:
         elif start >= 0:
             words.append(((prefix[position] - prefix[start]) * inverses[start]) & _MASK64)
             start = -1
-    salt_unigram, salt_bigram, prime = int(_SALT_UNIGRAM), int(_SALT_BIGRAM), int(_PRIME)
+    salt_unigram, salt_bigram, prime, multiplier, shift = _SMALL_CONSTANTS
     hashes.extend(word ^ salt_unigram for word in words)
     hashes.extend(((a * prime + b) & _MASK64) ^ salt_bigram for a, b in itertools.pairwise(words))
-    multiplier, shift = int(_MULTIPLIER), int(_SHIFT)
     return np.array([((h * multiplier) & _MASK64) >> shift for h in hashes], dtype=np.int64)
 
 
