@@ -35,9 +35,10 @@ lint: $(VENV)/.dev-installed ## ruff over the repository
 typecheck: $(VENV)/.dev-installed ## mypy --strict
 	$(BIN)/mypy
 
-# Three workers on two cores: most tests wait on servers, databases and sockets.
+# Three workers on two cores: most tests wait on servers, databases and sockets. A module
+# stays on one worker (module-scoped fixtures, such as the split shape's processes).
 unit: $(VENV)/.dev-installed ## pytest (tests/)
-	$(BIN)/pytest -q -n 3 tests
+	$(BIN)/pytest -q -n 3 --dist loadscope tests
 
 # Two workers, each lesson whole on one of them (a lesson's cells share a kernel).
 NBVAL := $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --nbval --nbval-current-env \
