@@ -27,7 +27,7 @@ from ai_platform.gateway import account, health, metrics
 from ai_platform.gateway.errors import error_responses, install_error_handlers
 from ai_platform.gateway.governance_middleware import GovernanceMiddleware
 from ai_platform.gateway.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from ai_platform.gateway.proxy import ServiceProxy
+from ai_platform.gateway.proxy import ProxyFastPath, ServiceProxy
 from ai_platform.gateway.registry import SERVICES, ServiceSpec
 from ai_platform.gateway.resources import open_resources
 from ai_platform.gateway.service_identity import GatewayIdentityMiddleware
@@ -162,6 +162,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added innermost first: the request-context middleware ends up outermost, so
     # its request id and timing cover every early exit below it.
+    # The fast paths answer /v1 and proxied services before FastAPI's router, inside
+    # everything else (CORS included).
+    if shape.gateway:
+        app.add_middleware(OpenAIFastPath)
+    if proxy is not None:
+        app.add_middleware(ProxyFastPath, proxy=proxy)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -170,8 +176,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "X-Correlation-ID", "X-Processing-Time-Ms", *EXPOSED],
         )
-    if shape.gateway:
-        app.add_middleware(OpenAIFastPath)
     app.add_middleware(GovernanceMiddleware)
     if not shape.gateway:
         app.add_middleware(GatewayIdentityMiddleware, signer=signer)
