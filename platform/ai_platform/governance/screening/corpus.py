@@ -14,7 +14,9 @@ customer's own refunds, escalations and address changes; security writing about
 prompt injection; translation requests; quoted mail; policy text; code;
 legitimate base64, hex and URL encodings; and short messages (greetings, thanks,
 numbers, a word or two, in twenty languages), where a model has few n-grams to go
-by. The corpus is kept apart from the evaluation set in
+by. Help-center pages, policies and order emails (``support_prose``) keep
+the words of customer support (your, order, refund, account) from reading as
+evidence of an attack. The corpus is kept apart from the evaluation set in
 ``data/injection_eval.jsonl``; none of its lines are copied here.
 """
 
@@ -29,9 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from ai_platform.governance.screening.support_prose import support_documents
+
 CORPUS_PATH = Path(__file__).with_name("data") / "corpus.jsonl"
 SEED = 13
 BATCHES = ("terse", "polite", "corporate", "chatty", "embedded")
+SUPPORT_PROSE = 90
+"""Help-center and policy pages per batch (``support_prose``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1705,6 +1711,9 @@ def build_corpus(seed: int = SEED) -> list[Row]:
             carrier = rng.choice(CARRIERS)
             content = rng.choice(POLICY + DOCS + ("Thanks for your purchase!",))
             b.add(carrier.replace("{payload}", content), 0, "benign_document", batch)
+        # Its own generator, so the rows above stay as they were.
+        for text, lang in support_documents(SUPPORT_PROSE, seed * 100 + BATCHES.index(batch)):
+            b.add(text, 0, "benign_support_docs", batch, lang)
     return b.rows
 
 

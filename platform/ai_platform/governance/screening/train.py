@@ -34,7 +34,9 @@ from ai_platform.governance.screening.model import MODEL_PATH, NgramModel
 
 SEED = 13
 FOLDS = 5
-TARGET_FPR = 0.02
+# The corpus holds many easy benign pages; at 0.02 their share of the budget let the
+# threshold drop far enough to flag borderline security discussion in held-out text.
+TARGET_FPR = 0.015
 L2 = 2e-5
 STEPS = 160
 LEARNING_RATE = 0.08
