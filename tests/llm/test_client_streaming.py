@@ -3,6 +3,7 @@ time to first token, and retries only before the first chunk."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from ai_platform.core.errors import UpstreamError
@@ -207,4 +208,33 @@ async def test_n_choices_stream_separately() -> None:
         (1, "Bb", "length"),
     ]
     assert done.result.content == "Aa"
+    await client.aclose()
+
+
+async def test_an_error_event_mid_stream_is_an_upstream_error_against_the_provider() -> None:
+    upstream = Upstream(
+        sse(
+            [
+                chunk(content="Hel"),
+                {"error": {"message": "the model crashed", "type": "server_error"}},
+            ]
+        )
+    )
+    client = make_client(upstream, llm_max_retries=0)
+    seen: list[StreamEvent] = []
+    with pytest.raises(UpstreamError) as failed:
+        async for event in client.stream_chat(HI):
+            seen.append(event)
+    assert [e.text for e in seen if isinstance(e, ContentDelta)] == ["Hel"]
+    assert "the model crashed" in failed.value.message
+    assert client.breaker.consecutive_failures == 1
+    await client.aclose()
+
+
+async def test_a_completion_without_choices_is_an_upstream_error() -> None:
+    upstream = Upstream(httpx.Response(200, json={"id": "x", "object": "chat.completion"}))
+    client = make_client(upstream, llm_max_retries=0)
+    with pytest.raises(UpstreamError) as failed:
+        await client.chat(HI)
+    assert failed.value.status_code == 502
     await client.aclose()

@@ -233,7 +233,9 @@ class LLMClient:
         raw, target, attempts, hops = await self._routed(requested, attempt)
         data = raw.data
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
-            raise WireProtocolError("a chat completion without choices")
+            raise Failure("protocol", message="a chat completion without choices").to_error(
+                target.deployment.provider, attempts=attempts
+            )
         choices = [_choice(choice) for choice in data["choices"]]
         usage = _usage(data.get("usage"))
         if usage is None:
@@ -326,7 +328,14 @@ class LLMClient:
         served_by: str | None = target.model
         try:
             while payload is not None:
-                chunk = _loads_chunk(payload)
+                try:
+                    chunk = _loads_chunk(payload)
+                except WireProtocolError as exc:
+                    # An error event or a broken chunk mid-stream: the provider failed.
+                    target.deployment.breaker.record_failure()
+                    raise Failure("protocol", message=str(exc)).to_error(
+                        target.deployment.provider, attempts=attempts
+                    ) from exc
                 events = assembly.feed(chunk, received_at - started)
                 yield RoutedChunk(
                     payload,
@@ -427,7 +436,9 @@ class LLMClient:
         raw, target, attempts, _ = await self._routed(requested, attempt)
         data = raw.data
         if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-            raise WireProtocolError("an embeddings response without data")
+            raise Failure("protocol", message="an embeddings response without data").to_error(
+                target.deployment.provider, attempts=attempts
+            )
         usage = data.get("usage") or {}
         prompt_tokens = usage.get("prompt_tokens")
         if not isinstance(prompt_tokens, int):
