@@ -3,7 +3,8 @@
 Starts the simulator as its own zero-latency server and the platform (one uvicorn
 worker, uvloop + httptools, access log off) with the benchmark's governed chat route
 (``benchmarks.governed_app``: API key, requests-per-minute, screening, token and
-budget reservation, the LLM call through the openai SDK, settlement, envelope,
+budget reservation, the LLM call (``--transport``: the aiohttp wire transport or the
+openai SDK), settlement, envelope,
 ledger row, metrics). Then, at each concurrency, alternates rounds of
 
   A  POST /v1/chat/completions straight to the simulator (the same body the SDK sends)
@@ -17,7 +18,7 @@ simulator and this generator share CPU 1.
     python benchmarks/governance_overhead.py --rss 100000         # + RSS across 100k
     python benchmarks/governance_overhead.py --profile 15         # + py-spy, 15 s at c=10
     python benchmarks/governance_overhead.py --redis              # limits/budget on Redis
-    python benchmarks/governance_overhead.py --http aiohttp       # SDK over aiohttp
+    python benchmarks/governance_overhead.py --transport sdk --http aiohttp  # SDK over aiohttp
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ def platform_settings(
         "DATA_DIR": data_dir,
         "LLM_PROVIDER": "simulator",
         "LLM_BASE_URL": f"http://127.0.0.1:{sim_port}/v1",
+        "LLM_TRANSPORT": args.transport,
         "LLM_HTTP_BACKEND": args.http,
         "ACCESS_LOG": "false",
         "LOG_LEVEL": "WARNING",
@@ -281,7 +283,10 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="seconds of py-spy at c=10")
     parser.add_argument("--redis", action="store_true", help="rate limits and budgets on Redis")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--http", choices=("httpx", "aiohttp"), default="httpx")
+    parser.add_argument("--transport", choices=("wire", "sdk"), default="wire")
+    parser.add_argument(
+        "--http", choices=("httpx", "aiohttp"), default="httpx", help="SDK's client"
+    )
     args = parser.parse_args()
 
     cores = sorted(os.sched_getaffinity(0))
@@ -316,7 +321,7 @@ def main() -> None:
         backend = "Redis" if args.redis else "in-process memory"
         print(
             f"platform: 1 uvicorn worker on CPU {sorted(app_cpus)}; simulator + generator on CPU "
-            f"{sorted(other_cpus)}; limits/budgets: {backend}; SDK transport: {args.http}; "
+            f"{sorted(other_cpus)}; limits/budgets: {backend}; transport: {args.transport}; "
             f"SQLite ledger"
         )
         print(

@@ -38,7 +38,14 @@ sys.path[:0] = [
     str(Path(__file__).resolve().parents[1] / "platform"),
 ]
 
-from benchmarks.governance_overhead import compare, profile, rss_run, run  # noqa: E402
+from benchmarks.governance_overhead import (  # noqa: E402
+    SECRET,
+    compare,
+    platform_settings,
+    profile,
+    rss_run,
+    run,
+)
 from benchmarks.loadgen import (  # noqa: E402
     build_request,
     free_port,
@@ -51,7 +58,6 @@ from benchmarks.loadgen import (  # noqa: E402
 
 MESSAGE = "How do I make my Python web service faster under load?"
 MAX_TOKENS = 64
-SECRET = "benchmark-secret-not-for-production-0123456789"
 
 
 def chat_body(stream: bool = False) -> dict[str, object]:
@@ -134,6 +140,9 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help="rate limits and budgets on Redis")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--transport", choices=("wire", "sdk"), default="wire")
+    parser.add_argument(
+        "--http", choices=("httpx", "aiohttp"), default="httpx", help="SDK's client"
+    )
     args = parser.parse_args()
 
     cores = sorted(os.sched_getaffinity(0))
@@ -144,21 +153,7 @@ def main() -> None:
     db = f"sqlite+aiosqlite:///{tmp}/bench.db"
     _, key = asyncio.run(prepare_tenant(db, SECRET, rpm=10**9, tpd=10**12, budget_usd=10**6))
     sim_port, app_port = free_port(), free_port()
-    env = {
-        "ENVIRONMENT": "development",
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": db,
-        "DATA_DIR": str(tmp),
-        "LLM_PROVIDER": "simulator",
-        "LLM_BASE_URL": f"http://127.0.0.1:{sim_port}/v1",
-        "LLM_TRANSPORT": args.transport,
-        "ACCESS_LOG": "false",
-        "LOG_LEVEL": "WARNING",
-        "AUTH_CACHE_TTL_S": "60",
-    }
-    if args.redis:
-        env["REDIS_URL"] = args.redis_url
-        env["REDIS_KEY_PREFIX"] = f"bench-{os.getpid()}"
+    env = platform_settings(db, sim_port, str(tmp), args)
     sim = start_simulator(sim_port, other_cpus)
     app = start_platform(app_port, env, cpus=app_cpus)
     try:

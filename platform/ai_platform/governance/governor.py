@@ -454,8 +454,7 @@ class Governor:
         as it arrives (its bytes and events). Settled when the last chunk's usage
         arrives; a stream its consumer leaves is settled to an estimate."""
         model_name = str(params["model"])
-        prompt = prompt_tokens
-        hold = await self._reserve(ctx, self.llm.price_model(model_name), prompt, max_output)
+        hold = await self._reserve(ctx, self.llm.price_model(model_name), prompt_tokens, max_output)
         span = (
             self.tracing.start_llm(
                 ctx.span,
@@ -492,17 +491,17 @@ class Governor:
                         span = None
                 if hold.open and time.monotonic() >= next_checkpoint:
                     next_checkpoint = time.monotonic() + STREAM_CHECKPOINT_S
-                    self.checkpoint(ctx, self._estimate(model_name, prompt, streamed), hold)
+                    self.checkpoint(ctx, self._estimate(model_name, prompt_tokens, streamed), hold)
                 yield chunk
         except GeneratorExit:
             # The consumer closed the stream early (a route that stopped reading, or a
             # response torn down after its client left): nothing more is coming.
-            await self._settle_abandoned(ctx, hold, model_name, prompt, streamed)
+            await self._settle_abandoned(ctx, hold, model_name, prompt_tokens, streamed)
             self.tracing.end_llm(span, error=GeneratorExit())
             raise
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
-                await self._settle_abandoned(ctx, hold, model_name, prompt, streamed)
+                await self._settle_abandoned(ctx, hold, model_name, prompt_tokens, streamed)
                 ctx.disconnected()
             else:
                 await self._release(ctx, hold)

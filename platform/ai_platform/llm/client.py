@@ -204,17 +204,16 @@ class LLMClient:
     ) -> ChatResult:
         """One chat completion. ``response_format={"type": "json_object"}`` is JSON mode;
         ``extra`` carries other request fields (``seed``, ``stop``, ``top_p``, ...)."""
-        requested = model or self.default_model
-        params = self._chat_params(
+        params = self.chat_params(
             messages,
-            requested,
-            max_tokens,
-            temperature,
-            tools,
-            tool_choice,
-            response_format,
-            n,
-            extra,
+            model=model,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            tools=tools,
+            tool_choice=tool_choice,
+            response_format=response_format,
+            n=n,
+            extra=extra,
         )
         _, result = await self.chat_raw(params)
         return result
@@ -273,17 +272,16 @@ class LLMClient:
         Retries (and fallbacks) happen only until the first chunk arrives; once text
         has been handed on, a failure is raised as the mapped platform error.
         """
-        requested = model or self.default_model
-        params = self._chat_params(
+        params = self.chat_params(
             messages,
-            requested,
-            max_tokens,
-            temperature,
-            tools,
-            tool_choice,
-            response_format,
-            n,
-            extra,
+            model=model,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            tools=tools,
+            tool_choice=tool_choice,
+            response_format=response_format,
+            n=n,
+            extra=extra,
         )
         chunks = self.stream_raw(params)
         try:
@@ -601,31 +599,8 @@ class LLMClient:
         n: int = 1,
         extra: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The request body ``chat`` would send (``model`` still the alias)."""
-        return self._chat_params(
-            messages,
-            model or self.default_model,
-            max_tokens,
-            temperature,
-            tools,
-            tool_choice,
-            response_format,
-            n,
-            extra,
-        )
-
-    def _chat_params(
-        self,
-        messages: Messages,
-        model: str,
-        max_tokens: int | None,
-        temperature: float | None,
-        tools: Sequence[Mapping[str, Any]] | None,
-        tool_choice: str | Mapping[str, Any] | None,
-        response_format: Mapping[str, Any] | None,
-        n: int,
-        extra: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
+        """The request body ``chat`` sends (``model`` still the alias the caller named)."""
+        model = model or self.default_model
         if not messages:
             raise BadRequestError("at least one message is required")
         if n < 1:
