@@ -17,6 +17,7 @@ across processes and machines, unlike ``hash()``.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Sequence
 
@@ -227,12 +228,11 @@ def ngram_strings(text: str) -> list[str]:
 def ngrams_at(text: str, positions: Sequence[int]) -> list[str]:
     """The n-grams at ``positions`` of ``hash_features(text)``, without building the rest."""
     padded = f" {text} "
-    spans: list[tuple[int, int]] = []  # (first position, n) for each char n-gram block
+    block_starts: list[int] = []  # first position of each char n-gram block, by n
     start = 0
     for n in CHAR_NS:
-        count = max(0, len(padded) - n + 1)
-        spans.append((start, n))
-        start += count
+        block_starts.append(start)
+        start += max(0, len(padded) - n + 1)
     bounds: tuple[list[int], list[int]] | None = None  # word starts and ends in ``text``
 
     def word(index: int) -> str:
@@ -242,8 +242,8 @@ def ngrams_at(text: str, positions: Sequence[int]) -> list[str]:
     out: list[str] = []
     for position in positions:
         if position < start:
-            block_start, n = max(span for span in spans if span[0] <= position)
-            offset = position - block_start
+            block = bisect.bisect_right(block_starts, position) - 1
+            n, offset = CHAR_NS[block], position - block_starts[block]
             out.append(padded[offset : offset + n])
             continue
         if bounds is None:

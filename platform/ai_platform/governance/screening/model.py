@@ -126,7 +126,8 @@ class NgramModel:
             return []
         contributions = self.weights[indices]
         keep = min(len(indices), top * 8)
-        strongest = np.argpartition(-contributions, keep - 1)[:keep].tolist()
+        cut = len(indices) - keep
+        strongest = np.argpartition(contributions, cut)[cut:].tolist()
         totals: dict[str, float] = {}
         for gram, position in zip(ngrams_at(scored.window, strongest), strongest, strict=True):
             totals[gram] = totals.get(gram, 0.0) + float(contributions[position])

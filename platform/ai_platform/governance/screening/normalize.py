@@ -13,7 +13,8 @@ A text is turned into a few *views* that the signal patterns run over:
 ``alternates``
     extra Latin views produced only when a text looks obfuscated: leetspeak
     decoded (``1gn0r3`` → ``ignore``) and spaced-out letters joined
-    (``i g n o r e  a l l`` → ``ignore all``).
+    (``i g n o r e  a l l`` → ``ignore all``), each cut to the stretches around
+    what was decoded (``ALTERNATE_CONTEXT``).
 
 Every step is a single linear pass; ASCII text (the common case) skips the
 Unicode work entirely.
@@ -21,6 +22,7 @@ Unicode work entirely.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -153,6 +155,15 @@ _LEET_MAP = str.maketrans(
     }
 )
 
+ALTERNATE_CONTEXT = 200
+"""Characters of unchanged text an alternate view keeps on each side of what it
+de-obfuscated. A match lying wholly in unchanged text is found in the Latin view
+already, and every phrase signal spans less than this, so scanning the whole text
+again would find nothing new; on a long text with one obfuscated phrase the
+alternates stay a few hundred characters. (Two signals allow longer gaps: a pair
+of role turns up to 600 characters apart and a link with a query up to 300; in an
+alternate view they are found within this reach of the change only.)"""
+
 # Runs of at least four single letters separated by spaces or punctuation.
 _SEP = r"[\s._\-*·|/+~]"
 _SPACED_RUN = re.compile(rf"(?<![^\W\d_])(?:[^\W\d_]{_SEP}{{1,3}}){{3,}}[^\W\d_](?![^\W\d_])")
@@ -193,33 +204,84 @@ def fold_accents(text: str) -> str:
 
 def decode_leet(text: str) -> str:
     """Map leetspeak digits and symbols to letters inside mixed tokens only."""
+    return _decode_leet(text)[0]
+
+
+def _decode_leet(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """``decode_leet`` and the spans of the tokens it changed (same length: 1:1 map)."""
     # split() hands back tokens and the text between them in one C call; a Python
     # callback per token (``sub``) costs several times more on long texts.
     parts = _LEET_SPLIT.split(text)
+    changed: list[int] = []
     for i in range(1, len(parts), 2):
         token = parts[i]
         if token.isalpha() or token.isdigit():
             continue
         if any(ch.isalpha() for ch in token):
-            parts[i] = token.translate(_LEET_MAP)
-    return "".join(parts)
+            decoded = token.translate(_LEET_MAP)
+            if decoded != token:
+                parts[i] = decoded
+                changed.append(i)
+    if not changed:
+        return text, []
+    ends = list(itertools.accumulate(map(len, parts)))
+    return "".join(parts), [(ends[i] - len(parts[i]), ends[i]) for i in changed]
 
 
 def join_spaced_letters(text: str) -> str:
     """Join ``i g n o r e  a l l`` into ``ignore all`` (and ``s-y-s-t-e-m`` likewise)."""
+    return _join_spaced_letters(text)[0]
 
-    def collapse(match: re.Match[str]) -> str:
-        run = match.group()
-        if _NON_SPACE_SEP.search(run) and "  " not in run:
-            # Letters joined by dots/dashes: a plain space is then a word break.
-            words = _NON_SPACE_SEP.sub("", run)
-            return _WHITESPACE.sub(" ", words)
-        # Letters joined by single spaces: a wider gap is the word break.
-        return " ".join(
-            _WHITESPACE.sub("", _NON_SPACE_SEP.sub("", part)) for part in _WIDE_GAP.split(run)
-        )
 
-    return _SPACED_RUN.sub(collapse, text)
+def _collapse_spaced(run: str) -> str:
+    if _NON_SPACE_SEP.search(run) and "  " not in run:
+        # Letters joined by dots/dashes: a plain space is then a word break.
+        return _WHITESPACE.sub(" ", _NON_SPACE_SEP.sub("", run))
+    # Letters joined by single spaces: a wider gap is the word break.
+    return " ".join(
+        _WHITESPACE.sub("", _NON_SPACE_SEP.sub("", part)) for part in _WIDE_GAP.split(run)
+    )
+
+
+def _join_spaced_letters(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """``join_spaced_letters`` and the spans of the joined runs in its output."""
+    pieces: list[str] = []
+    spans: list[tuple[int, int]] = []
+    last = length = 0
+    for match in _SPACED_RUN.finditer(text):
+        before = text[last : match.start()]
+        joined = _collapse_spaced(match.group())
+        length += len(before)
+        spans.append((length, length + len(joined)))
+        length += len(joined)
+        pieces.extend((before, joined))
+        last = match.end()
+    if not spans:
+        return text, []
+    pieces.append(text[last:])
+    return "".join(pieces), spans
+
+
+def focus(text: str, spans: list[tuple[int, int]], context: int = ALTERNATE_CONTEXT) -> list[str]:
+    """The stretches of ``text`` within ``context`` characters of a span, whole words
+    only, overlapping stretches merged; in text order."""
+    merged: list[list[int]] = []
+    for start, end in spans:
+        low, high = max(0, start - context), min(len(text), end + context)
+        if merged and low <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    out = []
+    for low, high in merged:
+        if low > 0 and not text[low - 1].isspace():
+            cut = text.find(" ", low)
+            low = cut + 1 if 0 <= cut < high else low
+        if high < len(text) and not text[high].isspace():
+            cut = text.rfind(" ", low, high)
+            high = cut if cut > low else high
+        out.append(text[low:high])
+    return out
 
 
 def _reveal_tags(text: str) -> tuple[str, bool]:
@@ -266,13 +328,11 @@ def build_views(text: str) -> Views:
 
     alternates: list[tuple[str, str]] = []
     if _LEET_HINT.search(latin):
-        leet = decode_leet(latin)
-        if leet != latin:
-            alternates.append(("leet", leet))
+        leet, spans = _decode_leet(latin)
+        alternates.extend(("leet", stretch) for stretch in focus(leet, spans))
     if _SPACED_HINT.search(latin):
-        joined = join_spaced_letters(latin)
-        if joined != latin:
-            alternates.append(("spaced", joined))
+        joined, spans = _join_spaced_letters(latin)
+        alternates.extend(("spaced", stretch) for stretch in focus(joined, spans))
     return Views(
         latin=latin,
         native=native,

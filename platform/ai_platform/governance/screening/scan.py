@@ -71,6 +71,7 @@ class _Anchor:
         "deferred",
         "first_gate",
         "first_owner",
+        "gate_only",
         "leading",
         "searched",
         "tails",
@@ -94,6 +95,8 @@ class _Anchor:
         self.first_owner: dict[int, int] = {}
         if leading:
             self.first_gate, self.first_owner = self.gate(0)
+        # The gate, for an anchor that has nothing else to do at its words.
+        self.gate_only = None if searched or deferred or tails else self.first_gate
 
     def gate(self, first: int) -> tuple[re.Pattern[str], dict[int, int]]:
         """The alternation from pattern ``first`` on, and which group is which pattern."""
@@ -174,6 +177,9 @@ class AnchoredScan:
             for word in self._finder.finditer(view):
                 key = word.group()
                 anchor = anchors[key]
+                only = anchor.gate_only  # most anchor words: a gate alone, rarely matching
+                if only is not None and (key in exhausted or not only.match(view, word.start())):
+                    continue
                 if anchor.searched:
                     searched.update(anchor.searched)
                 if anchor.deferred:
