@@ -106,6 +106,16 @@ async def test_a_service_process_trusts_the_identity_not_the_key(
             headers={IDENTITY_HEADER: signer.sign(client, "req_fromcaller01", nested=True)},
         )
         assert nested.status_code == 200, nested.text
+        # The gateway counted each of these against the per-minute limit: the service
+        # does not count them again (a limit of one still lets every one through).
+        strict = ClientInfo(tenant.client_id, "t", tenant.key_id, frozenset(), 1, 10**6, 5.0)
+        for n in range(3):
+            again = await http.post(
+                "/api/v1/knowledge/search",
+                json=body,
+                headers={IDENTITY_HEADER: signer.sign(strict, f"req_strict{n:08d}")},
+            )
+            assert again.status_code == 200, again.text
     # Leaving the app flushed the ledger: one row for the forwarded call, none for the
     # nested one (its caller ledgers it).
     assert await _ledger_rows(settings, "req_fromgateway1") == 1
