@@ -292,3 +292,29 @@ def test_leet_decoder_matches_token_by_token_decoding() -> None:
     ]
     for text in texts:
         assert fast_decode_leet(text) == _reference_decode_leet(text), repr(text)
+
+
+def test_first_chars_is_exact_or_gives_up() -> None:
+    from ai_platform.governance.screening.scan import first_chars
+
+    found = first_chars(["(?:忽略|无视)(?:掉)?规则", "你现在是", "[ab]c|d(?:e|f)"])
+    assert found is not None
+    assert set(found.pattern[1:-1]) == set("忽无你abd")
+    assert first_chars(["(?:x)?y"]) is None  # may start with x or y: not a literal lead
+    assert first_chars([r"\w+"]) is None
+    assert first_chars(["(?i)abc"]) is None  # a case-folded class would be needed
+
+
+def test_the_cjk_gate_agrees_with_searching_the_whole_view() -> None:
+    from ai_platform.governance.screening import detector
+
+    assert detector._NATIVE_UNANCHORED_FIRST is not None  # the gate is the fast one
+    texts = [row.text for row in load_corpus() if not row.text.isascii()]
+    assert len(texts) > 300
+    hits = 0
+    for text in texts:
+        native = build_views(text).native
+        expected = detector._NATIVE_UNANCHORED_GATE.search(native) is not None
+        assert detector._native_unanchored_may_match(native) == expected, text
+        hits += expected
+    assert hits > 20

@@ -34,7 +34,7 @@ from ai_platform.governance.screening.decoders import (
 from ai_platform.governance.screening.features import compose_model_text
 from ai_platform.governance.screening.model import NgramModel, bundled_model
 from ai_platform.governance.screening.normalize import Views, build_views, strip_invisible
-from ai_platform.governance.screening.scan import AnchoredScan, scoped
+from ai_platform.governance.screening.scan import AnchoredScan, first_chars, scoped
 from ai_platform.governance.screening.signals import (
     BASE64_PAYLOAD_BASE,
     BASE64_TEXT_WEIGHT,
@@ -105,10 +105,19 @@ _LATIN_SCAN = AnchoredScan(_LATIN, SIGNALS)
 _LATIN_ALWAYS = tuple(i for i, s in _LATIN if s.always)
 _NATIVE_SCAN = AnchoredScan(((i, s) for i, s in _NATIVE if s.anchors), SIGNALS)
 _NATIVE_UNANCHORED = tuple(i for i, s in _NATIVE if not s.anchors)  # CJK: no word breaks
-# One search tells whether any of them could match: most CJK text has none of them.
+# Whether any of them could match: most CJK text has none of them. The alternation is
+# tried only where one of their first characters occurs.
 _NATIVE_UNANCHORED_GATE = re.compile(
     "|".join(scoped(SIGNALS[i].pattern.pattern) for i in _NATIVE_UNANCHORED)
 )
+_NATIVE_UNANCHORED_FIRST = first_chars(SIGNALS[i].pattern.pattern for i in _NATIVE_UNANCHORED)
+
+
+def _native_unanchored_may_match(view: str) -> bool:
+    if _NATIVE_UNANCHORED_FIRST is None:
+        return _NATIVE_UNANCHORED_GATE.search(view) is not None
+    match = _NATIVE_UNANCHORED_GATE.match
+    return any(match(view, at.start()) for at in _NATIVE_UNANCHORED_FIRST.finditer(view))
 
 
 def _search_all(
@@ -349,7 +358,7 @@ class InjectionDetector:
     def _scan_native(self, views: Views) -> Iterator[tuple[Signal, re.Match[str]]]:
         if self._prefilter:
             extra: tuple[int, ...] = ()
-            if views.has_cjk and _NATIVE_UNANCHORED_GATE.search(views.native) is not None:
+            if views.has_cjk and _native_unanchored_may_match(views.native):
                 extra = _NATIVE_UNANCHORED
             return _NATIVE_SCAN.scan(views.native, extra)
         return _search_all(views.native, _NATIVE)

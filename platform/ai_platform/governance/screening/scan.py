@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 from ai_platform.governance.screening.signals import ANCHOR_LEN, Signal
 
@@ -54,6 +56,46 @@ def trie_pattern(words: Iterable[str]) -> str:
         return "(?:" + "|".join(branches) + ")"
 
     return r"\b" + emit(root, 0)
+
+
+def _first(items: list[tuple[object, object]]) -> set[int] | None:
+    """Code points that can start a match of a parsed sequence; None when any can."""
+    if not items:
+        return None
+    op, av = items[0]
+    if op is sre.LITERAL:
+        return {av}  # type: ignore[arg-type]
+    if op is sre.IN and all(o is sre.LITERAL for o, _ in av):  # type: ignore[attr-defined]
+        return {v for _, v in av}  # type: ignore[attr-defined]
+    if op is sre.SUBPATTERN:
+        return _first(list(av[3]))  # type: ignore[index]
+    if op is sre.BRANCH:
+        out: set[int] = set()
+        for branch in av[1]:  # type: ignore[index]
+            chars = _first(list(branch))
+            if chars is None:
+                return None
+            out |= chars
+        return out
+    return None
+
+
+def first_chars(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    """A character class of every character a match of one of ``patterns`` can start
+    with, or None when one of them can start with a character not known in advance.
+
+    A long alternation searched as one regex is tried branch by branch at every
+    position of the text; a class is a single C-level scan, so trying the
+    alternation only where the class matches costs a fraction of that."""
+    chars: set[int] = set()
+    for pattern in patterns:
+        if re.compile(pattern).flags & re.IGNORECASE:
+            return None
+        first = _first(list(sre_parse.parse(pattern).data))
+        if first is None:
+            return None
+        chars |= first
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(chars)) + "]")
 
 
 class _Anchor:
