@@ -22,7 +22,6 @@ Unicode work entirely.
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -138,6 +137,8 @@ _RARE = re.compile(
 _LEET_HINT = re.compile(r"[0-9@$!|](?:(?<=[a-z].)|(?=[a-z]))")
 _LEET_TOKEN = re.compile(r"[\w@$]+(?:[!|][\w@$]+)*")
 _LEET_SPLIT = re.compile(f"({_LEET_TOKEN.pattern})")
+_LEET_CHAR = re.compile(r"[0-9@$!|]")
+_TOKEN_CHARS = re.compile(r"[\w@$!|]*")
 _LEET_MAP = str.maketrans(
     {
         "0": "o",
@@ -208,11 +209,48 @@ def decode_leet(text: str) -> str:
 
 
 def _decode_leet(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """``decode_leet`` and the spans of the tokens it changed (same length: 1:1 map)."""
-    # split() hands back tokens and the text between them in one C call; a Python
-    # callback per token (``sub``) costs several times more on long texts.
-    parts = _LEET_SPLIT.split(text)
-    changed: list[int] = []
+    """``decode_leet`` and the spans it changed (same length: the map is 1:1).
+
+    Tokens never cross a character outside ``[\\w@$!|]``, so the text is cut into runs
+    of those characters and only runs holding a leetspeak character are tokenized:
+    in prose that is a few numbers, not every word."""
+    pieces: list[str] = []
+    spans: list[tuple[int, int]] = []
+    copied = last = 0
+    backwards: str | None = None
+    size = len(text)
+    for found in _LEET_CHAR.finditer(text):
+        at = found.start()
+        if at < last:
+            continue  # inside the run just looked at
+        if backwards is None:
+            backwards = text[::-1]
+        # The run around ``at``: token characters before it (read backwards) and after.
+        start = at - _run_length(backwards, size - at)
+        last = at + _run_length(text, at)
+        chunk = text[start:last]
+        if chunk.isdigit():
+            continue  # a number: nothing to decode
+        decoded = _decode_leet_run(chunk)
+        if decoded is not chunk:
+            pieces += (text[copied:start], decoded)
+            spans.append((start, last))
+            copied = last
+    if not spans:
+        return text, []
+    pieces.append(text[copied:])
+    return "".join(pieces), spans
+
+
+def _run_length(text: str, start: int) -> int:
+    found = _TOKEN_CHARS.match(text, start)
+    return 0 if found is None else found.end() - start
+
+
+def _decode_leet_run(run: str) -> str:
+    """The run with its mixed tokens decoded; ``run`` itself when none changed."""
+    parts = _LEET_SPLIT.split(run)
+    changed = False
     for i in range(1, len(parts), 2):
         token = parts[i]
         if token.isalpha() or token.isdigit():
@@ -221,11 +259,8 @@ def _decode_leet(text: str) -> tuple[str, list[tuple[int, int]]]:
             decoded = token.translate(_LEET_MAP)
             if decoded != token:
                 parts[i] = decoded
-                changed.append(i)
-    if not changed:
-        return text, []
-    ends = list(itertools.accumulate(map(len, parts)))
-    return "".join(parts), [(ends[i] - len(parts[i]), ends[i]) for i in changed]
+                changed = True
+    return "".join(parts) if changed else run
 
 
 def join_spaced_letters(text: str) -> str:
