@@ -318,3 +318,21 @@ def test_the_cjk_gate_agrees_with_searching_the_whole_view() -> None:
         assert detector._native_unanchored_may_match(native) == expected, text
         hits += expected
     assert hits > 20
+
+
+def test_spaced_runs_are_found_from_the_first_hint_on() -> None:
+    from ai_platform.governance.screening.normalize import _SPACED_HINT, _join_spaced_letters
+
+    rng = random.Random(5)
+    texts = ["a  b  c  d", "x a.b.c.d", "a-b-c-d-e done", "hello a b c d", "o k a y"]
+    texts += [
+        "".join(rng.choice("ab  .-_x1") for _ in range(rng.randint(0, 40))) for _ in range(3_000)
+    ]
+    for text in texts:
+        hint = _SPACED_HINT.search(text)
+        if hint is None:
+            assert _join_spaced_letters(text)[1] == [], repr(text)
+            continue
+        assert _join_spaced_letters(text, max(0, hint.start() - 3)) == _join_spaced_letters(
+            text
+        ), repr(text)

@@ -137,7 +137,11 @@ _RARE = re.compile(
 _LEET_HINT = re.compile(r"[0-9@$!|](?:(?<=[a-z].)|(?=[a-z]))")
 _LEET_TOKEN = re.compile(r"[\w@$]+(?:[!|][\w@$]+)*")
 _LEET_SPLIT = re.compile(f"({_LEET_TOKEN.pattern})")
-_LEET_CHAR = re.compile(r"[0-9@$!|]")
+# A leetspeak character next to a word character other than an ASCII digit. Every
+# token that holds both a leetspeak character and a letter has one: walk from the
+# letter to the nearest leetspeak character, and the step before it is such a word
+# character (or the letter itself). Numbers in prose ("ORD-16", "3.11") have none.
+_LEET_CHAR = re.compile(r"[0-9@$!|](?:(?<=[^\W0-9].)|(?=[^\W0-9]))")
 _TOKEN_CHARS = re.compile(r"[\w@$!|]*")
 _LEET_MAP = str.maketrans(
     {
@@ -229,8 +233,6 @@ def _decode_leet(text: str) -> tuple[str, list[tuple[int, int]]]:
         start = at - _run_length(backwards, size - at)
         last = at + _run_length(text, at)
         chunk = text[start:last]
-        if chunk.isdigit():
-            continue  # a number: nothing to decode
         decoded = _decode_leet_run(chunk)
         if decoded is not chunk:
             pieces += (text[copied:start], decoded)
@@ -278,12 +280,13 @@ def _collapse_spaced(run: str) -> str:
     )
 
 
-def _join_spaced_letters(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """``join_spaced_letters`` and the spans of the joined runs in its output."""
+def _join_spaced_letters(text: str, start: int = 0) -> tuple[str, list[tuple[int, int]]]:
+    """``join_spaced_letters`` and the spans of the joined runs in its output; no run
+    starts before ``start``."""
     pieces: list[str] = []
     spans: list[tuple[int, int]] = []
     last = length = 0
-    for match in _SPACED_RUN.finditer(text):
+    for match in _SPACED_RUN.finditer(text, start):
         before = text[last : match.start()]
         joined = _collapse_spaced(match.group())
         length += len(before)
@@ -365,8 +368,11 @@ def build_views(text: str) -> Views:
     if _LEET_HINT.search(latin):
         leet, spans = _decode_leet(latin)
         alternates.extend(("leet", stretch) for stretch in focus(leet, spans))
-    if _SPACED_HINT.search(latin):
-        joined, spans = _join_spaced_letters(latin)
+    hint = _SPACED_HINT.search(latin)
+    if hint is not None:
+        # Every run holds a hint within its first four characters (the last separator
+        # before its second letter), so no run starts more than three before the first.
+        joined, spans = _join_spaced_letters(latin, max(0, hint.start() - 3))
         alternates.extend(("spaced", stretch) for stretch in focus(joined, spans))
     return Views(
         latin=latin,
