@@ -336,3 +336,17 @@ def test_spaced_runs_are_found_from_the_first_hint_on() -> None:
         assert _join_spaced_letters(text, max(0, hint.start() - 3)) == _join_spaced_letters(
             text
         ), repr(text)
+
+
+def test_decoder_words_are_the_ascii_letter_runs_of_any_text() -> None:
+    from ai_platform.governance.screening import decoders
+
+    rng = random.Random(3)
+    texts = ["Ünïcode café 中文 İstanbul ROT13 grkg", ""]
+    texts += [
+        "".join(rng.choice("abcXYZ zé中ß İ1-") for _ in range(rng.randint(0, 30)))
+        for _ in range(3_000)
+    ]
+    for text in texts:
+        expected = decoders._WORD.findall(text.lower())
+        assert decoders._words(text) == expected, repr(text)

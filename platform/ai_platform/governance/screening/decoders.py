@@ -28,7 +28,7 @@ _HEX_RUN = re.compile(r"(?:0x)?(?:[0-9a-fA-F]{2}[\s:,\\x]{0,3}){8,}")
 _HEX_JUNK = re.compile(r"0x|\\x|[\s:,]")
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
 _WORD = re.compile(r"[a-z]+")
-# ASCII text splits into the same words as ``_WORD`` finds, several times faster.
+# Text split at these splits into the words ``_WORD`` finds, several times faster.
 _NOT_LETTER = str.maketrans(
     {chr(code): " " for code in range(128) if not ("a" <= chr(code) <= "z")}
 )
@@ -92,9 +92,10 @@ def _count(words: list[str], vocabulary: frozenset[str]) -> int:
 
 def _words(text: str) -> list[str]:
     lowered = text[:MAX_DECODED_CHARS].lower()
-    if lowered.isascii():
-        return lowered.translate(_NOT_LETTER).split()
-    return _WORD.findall(lowered)
+    if not lowered.isascii():
+        # Every other character becomes "?": a separator, as for ``_WORD``.
+        lowered = lowered.encode("ascii", "replace").decode("ascii")
+    return lowered.translate(_NOT_LETTER).split()
 
 
 def rot13(text: str, words: list[str] | None = None) -> str | None:
