@@ -163,9 +163,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: the request-context middleware ends up outermost, so
     # its request id and timing cover every early exit below it.
     # The fast paths answer /v1 and proxied services before FastAPI's router, inside
-    # everything else (CORS included).
+    # the request context, body limit and CORS. A proxied call has no governed context
+    # here (its service keeps the ledger), so it is forwarded outside the governance
+    # middleware, which would only look for one at every message.
     if shape.gateway:
         app.add_middleware(OpenAIFastPath)
+    app.add_middleware(GovernanceMiddleware)
+    if not shape.gateway:
+        app.add_middleware(GatewayIdentityMiddleware, signer=signer)
     if proxy is not None:
         app.add_middleware(ProxyFastPath, proxy=proxy)
     if settings.cors_origins:
@@ -176,9 +181,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "X-Correlation-ID", "X-Processing-Time-Ms", *EXPOSED],
         )
-    app.add_middleware(GovernanceMiddleware)
-    if not shape.gateway:
-        app.add_middleware(GatewayIdentityMiddleware, signer=signer)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         RequestContextMiddleware,
