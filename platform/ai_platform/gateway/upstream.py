@@ -187,9 +187,12 @@ class UpstreamResponse:
         loop = asyncio.get_running_loop()
         while not self._done:
             if conn.chunks:
-                chunk = conn.chunks.popleft()
-                conn.buffered -= len(chunk)
-                if conn.paused and conn.buffered < HIGH_WATER // 2 and conn.transport:
+                # Whatever has arrived goes on as one piece: one write downstream for a
+                # burst of events, not one per event.
+                chunk = conn.chunks.popleft() if len(conn.chunks) == 1 else b"".join(conn.chunks)
+                conn.chunks.clear()
+                conn.buffered = 0
+                if conn.paused and conn.transport:
                     conn.paused = False
                     conn.transport.resume_reading()
                 yield chunk
