@@ -53,6 +53,7 @@ class Scored:
     logit: float
     window: str
     indices: Indices
+    contributions: npt.NDArray[np.float32]  # the weight of each n-gram occurrence
 
     @property
     def probability(self) -> float:
@@ -91,22 +92,24 @@ class NgramModel:
             version=np.str_(self.version),
         )
 
-    def _logit(self, indices: Indices) -> float:
+    def _logit(self, indices: Indices, contributions: npt.NDArray[np.float32]) -> float:
         if len(indices) == 0:
             return self.bias
-        return self.bias + float(self.weights[indices].sum()) * _scale(len(indices))
+        return self.bias + float(contributions.sum()) * _scale(len(indices))
 
     def logit(self, text: str) -> float:
-        return self._logit(hash_features(text))
+        indices = hash_features(text)
+        return self._logit(indices, self.weights[indices])
 
     def score(self, text: str) -> Scored:
         """The window of ``text`` with the highest logit (the first, on a tie)."""
         best: Scored | None = None
         for part in windows(text):
             indices = hash_features(part)
-            logit = self._logit(indices)
+            contributions = self.weights[indices]
+            logit = self._logit(indices, contributions)
             if best is None or logit > best.logit:
-                best = Scored(logit, part, indices)
+                best = Scored(logit, part, indices, contributions)
         assert best is not None  # windows() always yields at least one part
         return best
 
@@ -124,7 +127,7 @@ class NgramModel:
         indices = scored.indices
         if len(indices) == 0:
             return []
-        contributions = self.weights[indices]
+        contributions = scored.contributions
         keep = min(len(indices), top * 8)
         cut = len(indices) - keep
         strongest = np.argpartition(contributions, cut)[cut:].tolist()
