@@ -150,8 +150,8 @@ def hex_texts(text: str) -> Iterator[str]:
 
 def base64_texts(text: str) -> Iterator[str]:
     """Readable texts hidden in base64 runs (a bounded number of them)."""
-    if len(text) < 16:
-        return
+    if len(text) < 16 or max(map(len, text.split()), default=0) < 16:
+        return  # a run has no whitespace in it: some word must be as long as the run
     tried = 0
     for match in _BASE64_RUN.finditer(text):
         run = match.group()
