@@ -65,8 +65,14 @@ def _pip(*args: str) -> None:
         raise PodmanError(f"pip {args[0]} failed: {proc.stderr[-2000:]}")
 
 
+class WheelsIncomplete(PodmanError):
+    """``base``'s Python cannot install the project from the wheels, and pip did not say
+    which one requirement is missing (a fresh directory fails as a conflict)."""
+
+
 def _missing(base: str, wheels: Path) -> str | None:
-    """The first requirement ``base``'s Python cannot install from ``wheels``, if any."""
+    """The first requirement ``base``'s Python cannot install from ``wheels``, if any
+    (``WheelsIncomplete`` when pip names none)."""
     probe = podman(
         "run", "--rm", "-v", f"{wheels}:/wheels:ro",
         "-v", f"{ROOT / 'constraints.txt'}:/constraints.txt:ro", base, "sh", "-c",
@@ -78,7 +84,7 @@ def _missing(base: str, wheels: Path) -> str | None:
         return None
     found = _MISSING.search(probe.stderr or "")
     if found is None:
-        raise PodmanError(f"the base cannot install the wheels: {probe.stderr[-2000:]}")
+        raise WheelsIncomplete(f"the base cannot install the wheels: {probe.stderr[-2000:]}")
     return found.group(1)
 
 
@@ -110,8 +116,11 @@ def ensure_wheels(base: str, wheels: Path = WHEELS, rounds: int = 10) -> Path:
         old.unlink()
     with project_source() as source:
         _pip("wheel", "-q", "--no-deps", "-w", str(wheels), str(source))
-        if _missing(base, wheels) is None:
-            return wheels
+        try:
+            if _missing(base, wheels) is None:
+                return wheels
+        except WheelsIncomplete:
+            pass  # resolved in full below
         _pip(
             "wheel", "-q", "-c", "constraints.txt", "--find-links", str(wheels),
             "-w", str(wheels), f"{source}[otel]",
