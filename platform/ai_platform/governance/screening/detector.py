@@ -21,7 +21,7 @@ final score is the higher of the two, so either component can flag.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -73,8 +73,9 @@ class ScreeningResult:
 
     ``score`` is the higher of ``rule_score`` and the model probability mapped onto
     the detector's scale; ``signals`` are the rule signals that matched;
-    ``top_ngrams`` the n-grams that pushed the model up most (filled in when the
-    text is flagged).
+    ``top_ngrams`` the n-grams that pushed the model up most (for a flagged text).
+    They are worked out when first read: a governed request acts on the verdict and
+    its signals, and only a report or the screening endpoint shows the n-grams.
     """
 
     flagged: bool
@@ -83,8 +84,18 @@ class ScreeningResult:
     rule_score: float = 0.0
     model_probability: float | None = None
     model_threshold: float | None = None
-    top_ngrams: list[NgramWeight] = field(default_factory=list)
     threshold: float = 0.5
+    explain: Callable[[], list[NgramWeight]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    _top: list[NgramWeight] | None = field(default=None, init=False, compare=False, repr=False)
+
+    @property
+    def top_ngrams(self) -> list[NgramWeight]:
+        if self._top is None:
+            object.__setattr__(self, "_top", self.explain() if self.explain is not None else [])
+        assert self._top is not None
+        return self._top
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -252,9 +263,11 @@ class InjectionDetector:
         probability = scored.probability
         score = round(max(rule_score, self._on_scale(probability)), 4)
         flagged = score >= self.threshold
-        top: list[NgramWeight] = []
-        if flagged or explain:
-            top = [NgramWeight(c.ngram, c.weight) for c in self.model.explain_scored(scored)]
+        model = self.model
+
+        def top() -> list[NgramWeight]:
+            return [NgramWeight(c.ngram, c.weight) for c in model.explain_scored(scored)]
+
         return ScreeningResult(
             flagged=flagged,
             score=score,
@@ -262,8 +275,8 @@ class InjectionDetector:
             rule_score=rule_score,
             model_probability=round(probability, 4),
             model_threshold=round(self.model.threshold, 4),
-            top_ngrams=top,
             threshold=self.threshold,
+            explain=top if flagged or explain else None,
         )
 
     def screen_conversation(
@@ -296,8 +309,8 @@ class InjectionDetector:
             rule_score=joined.rule_score,
             model_probability=joined.model_probability,
             model_threshold=joined.model_threshold,
-            top_ngrams=joined.top_ngrams,
             threshold=joined.threshold,
+            explain=joined.explain,
         )
 
     def _on_scale(self, probability: float) -> float:
