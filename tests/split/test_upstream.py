@@ -16,8 +16,9 @@ from ai_platform.gateway.upstream import (
 )
 from ai_platform.harness.ports import free_port
 
-# (connection number, request number on it, raw request) -> answer; None closes.
-Script = Callable[[int, int, bytes], Awaitable[bytes | None]]
+# (connection number, request number on it, raw request) -> answer; None closes; a
+# list is written piece by piece, a moment apart.
+Script = Callable[[int, int, bytes], Awaitable[bytes | list[bytes] | None]]
 
 
 def ok(body: bytes, *extra: bytes) -> bytes:
@@ -64,8 +65,10 @@ class Scripted:
                 answer = await self.script(number, count, request)
                 if answer is None:
                     break
-                writer.write(answer)
-                await writer.drain()
+                for piece in answer if isinstance(answer, list) else [answer]:
+                    writer.write(piece)
+                    await writer.drain()
+                    await asyncio.sleep(0.02 if isinstance(answer, list) else 0)
                 if self.close_after_answer:
                     break
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -140,6 +143,21 @@ async def test_an_idle_connection_the_service_dropped_is_retried_on_a_new_one() 
         assert await body_of(pool) == b"from 2"
         await pool.aclose()
     assert server.connections == 2
+
+
+async def test_an_interim_answer_is_skipped_for_the_real_one() -> None:
+    async def script(conn: int, n: int, request: bytes) -> list[bytes]:
+        return [b"HTTP/1.1 100 Continue\r\n\r\n", ok(b"the answer", b"x-real: yes")]
+
+    async with Scripted(script) as server:
+        pool = server.pool()
+        response = await pool.request("POST", b"/x", [], b"{}")
+        assert response.status == 200
+        assert (b"x-real", b"yes") in response.headers
+        assert b"".join([chunk async for chunk in response.chunks()]) == b"the answer"
+        assert await body_of(pool) == b"the answer"  # and the connection is reused
+        await pool.aclose()
+    assert server.connections == 1
 
 
 async def test_a_new_connection_closed_before_an_answer_is_an_error_not_a_retry() -> None:

@@ -121,6 +121,9 @@ class ServiceProxy:
             | {
                 "host",
                 "content-length",
+                # The gateway has the whole body or streams it: the service has nothing
+                # to wait for, and its "100 Continue" would only be skipped.
+                "expect",
                 api_key_header.lower(),
                 IDENTITY_HEADER.lower(),
                 "x-request-id",

@@ -92,6 +92,7 @@ class _Connection(asyncio.Protocol):
         self.chunks: collections.deque[bytes] = collections.deque()
         self.buffered = 0
         self.complete = False
+        self.interim = False
         self.keep_alive = False
         self.received = False  # any byte of the current response
         self.error: UpstreamError | None = None
@@ -122,6 +123,11 @@ class _Connection(asyncio.Protocol):
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        if self.parser.get_status_code() < 200:
+            # An interim answer (100 Continue, 103 Early Hints): the real one follows.
+            self.interim = True
+            self.headers = []
+            return
         if self.head is not None and not self.head.done():
             self.head.set_result(None)
 
@@ -134,6 +140,9 @@ class _Connection(asyncio.Protocol):
         self._wake()
 
     def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+            return
         self.complete = True
         # Only meaningful inside the parser's callbacks: it resets for the next message.
         self.keep_alive = self.parser.should_keep_alive()
