@@ -65,8 +65,20 @@ SEARCH = {"query": "how do I store a wet tent", "max_results": 5, "mode": "hybri
 STREAM = {"message": "Tell me a short fact about tents"}
 
 
+def platform_env(database_url: str, logs: Path) -> dict[str, str]:
+    """The settings every platform process of these benchmarks runs with."""
+    return {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(logs / "data"),
+        "LOG_LEVEL": "WARNING",
+        "ACCESS_LOG": "false",
+        "SERVICE_IDENTITY_SECRET": SECRET,
+    }
+
+
 def server(
-    name: str, args: list[str], env: dict[str, str], logs: Path, cpus: set[int] | None
+    name: str, args: list[str], env: dict[str, str], logs: Path, cpus: set[int] | None = None
 ) -> ServerProcess:
     port = free_port()
     return ServerProcess(
@@ -152,15 +164,7 @@ async def main() -> None:
             ttft_ms=0, tokens_per_s=0, log_path=logs / "sim.log", cpus=cpus
         )
         simulator.start()
-        base = {
-            "ENVIRONMENT": "test",
-            "DATABASE_URL": database_url,
-            "DATA_DIR": str(logs / "data"),
-            "LOG_LEVEL": "WARNING",
-            "ACCESS_LOG": "false",
-            "SERVICE_IDENTITY_SECRET": SECRET,
-            "LLM_BASE_URL": simulator.url + "/v1",
-        }
+        base = {**platform_env(database_url, logs), "LLM_BASE_URL": simulator.url + "/v1"}
         processes: list[ServerProcess] = [simulator]
         try:
             monolith = server("monolith", [], base, logs, cpus).start()

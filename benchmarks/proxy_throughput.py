@@ -21,7 +21,12 @@ from pathlib import Path
 import aiohttp
 from starlette.types import Receive, Scope, Send
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "platform")]
+sys.path[:0] = [
+    str(Path(__file__).resolve().parents[1]),
+    str(Path(__file__).resolve().parents[1] / "platform"),
+]
+
+from benchmarks.proxy_hop import platform_env, server  # noqa: E402
 
 from ai_platform.config import Settings  # noqa: E402
 from ai_platform.db.migrate import upgrade  # noqa: E402
@@ -88,7 +93,7 @@ async def main() -> None:
         await upgrade(database_url)
         settings = Settings(_env_file=None, environment="test", database_url=database_url)  # type: ignore[call-arg]
         tenant = await tenant_for(settings, rpm=10**9, tpd=10**12, budget_usd=10**6)
-        service_port, gateway_port = free_port(), free_port()
+        service_port = free_port()
         service = ServerProcess(
             "stand-in",
             [sys.executable, "-m", "uvicorn", "benchmarks.proxy_throughput:standin",
@@ -97,23 +102,8 @@ async def main() -> None:
             clean_env=True,
             log_path=logs / "standin.log",
         )  # fmt: skip
-        gateway = ServerProcess(
-            "gateway",
-            [sys.executable, "-m", "ai_platform.cli", "serve", "--port", str(gateway_port),
-             "--workers", "1"],
-            port=gateway_port,
-            env={
-                "ENVIRONMENT": "test",
-                "DATABASE_URL": database_url,
-                "DATA_DIR": str(logs / "data"),
-                "LOG_LEVEL": "WARNING",
-                "ACCESS_LOG": "false",
-                "SERVICE_IDENTITY_SECRET": "proxy-throughput-secret-" + "x" * 20,
-                "SERVICES__KNOWLEDGE__URL": service.url,
-            },
-            clean_env=True,
-            log_path=logs / "gateway.log",
-        )  # fmt: skip
+        gateway_env = {**platform_env(database_url, logs), "SERVICES__KNOWLEDGE__URL": service.url}
+        gateway = server("gateway", [], gateway_env, logs)
         rows = []
         try:
             service.start()

@@ -109,8 +109,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
         platform.readiness["llm"] = res.llm.ping
         if proxy is not None:
-            await proxy.start()
-            stack.push_async_callback(proxy.aclose)
+            stack.push_async_callback(proxy.aclose)  # connections open on first use
             for name in proxy.upstreams:
                 platform.readiness[f"service:{name}"] = proxy.readiness(name)
         app.state.platform = platform

@@ -132,9 +132,6 @@ class ServiceProxy:
             }
         )
 
-    async def start(self) -> None:
-        """Nothing to open: connections are made on first use and then kept alive."""
-
     async def aclose(self) -> None:
         for pool in self.upstreams.values():
             await pool.aclose()
