@@ -150,19 +150,27 @@ def hex_texts(text: str) -> Iterator[str]:
 
 def base64_texts(text: str) -> Iterator[str]:
     """Readable texts hidden in base64 runs (a bounded number of them)."""
-    if len(text) < 16 or max(map(len, text.split()), default=0) < 16:
-        return  # a run has no whitespace in it: some word must be as long as the run
+    if len(text) < 16:
+        return
+    # A run has no whitespace in it, so it lies inside one word as long as itself:
+    # only such words are searched, not the prose around them.
+    words = text.split()
+    if max(map(len, words), default=0) < 16:
+        return
     tried = 0
-    for match in _BASE64_RUN.finditer(text):
-        run = match.group()
-        if run.isalpha() and (run.islower() or run.isupper() or run.istitle()):
-            continue  # a long word, not an encoding
-        tried += 1
-        if tried > MAX_BASE64_RUNS:
-            return
-        decoded = decode_base64(run[:MAX_BASE64_CHARS])
-        if decoded is not None:
-            yield decoded
+    for word in words:
+        if len(word) < 16:
+            continue
+        for match in _BASE64_RUN.finditer(word):
+            run = match.group()
+            if run.isalpha() and (run.islower() or run.isupper() or run.istitle()):
+                continue  # a long word, not an encoding
+            tried += 1
+            if tried > MAX_BASE64_RUNS:
+                return
+            decoded = decode_base64(run[:MAX_BASE64_CHARS])
+            if decoded is not None:
+                yield decoded
 
 
 def decode_base64(run: str) -> str | None:

@@ -14,10 +14,11 @@ spans, are exactly those of trying every pattern at every anchor word.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
+from ai_platform.governance.screening.derive import remainder
 from ai_platform.governance.screening.signals import ANCHOR_LEN, Signal
 
 _WORD_CHARS = re.compile(rf"\w{{1,{ANCHOR_LEN}}}")
@@ -32,16 +33,20 @@ def scoped(pattern: str) -> str:
     return f"(?{flags.group(1)}:{pattern[flags.end() :]})"
 
 
-def trie_pattern(words: Iterable[str]) -> str:
+def trie_pattern(words: Iterable[str], checks: Mapping[str, str] | None = None) -> str:
     """A regex matching any of ``words`` as a word prefix: anchors of ``ANCHOR_LEN``
     characters begin a word, shorter ones are the whole word (as ``WORD_PREFIX`` reads
-    them). Branching letter by letter keeps the work per word start small."""
+    them). Branching letter by letter keeps the work per word start small.
+
+    ``checks`` maps a word to a regex that must match right after it (a lookahead,
+    so the match is still the word alone); ``""`` is no check."""
+    checks = checks or {}
     root: dict[str, dict[str, object]] = {}
     for word in words:
         node = root
         for char in word:
             node = node.setdefault(char, {})  # type: ignore[assignment]
-        node[""] = {}
+        node[""] = {"word": word}
 
     def emit(node: dict[str, dict[str, object]], depth: int) -> str:
         branches = [
@@ -50,7 +55,9 @@ def trie_pattern(words: Iterable[str]) -> str:
             if char
         ]
         if "" in node:
-            branches.append("" if depth >= ANCHOR_LEN else r"(?!\w)")
+            end = "" if depth >= ANCHOR_LEN else r"(?!\w)"
+            check = checks.get(str(node[""]["word"]), "")
+            branches.append(end + (f"(?={check})" if check else ""))
         if len(branches) == 1:
             return branches[0]
         return "(?:" + "|".join(branches) + ")"
@@ -110,7 +117,6 @@ class _Anchor:
     __slots__ = (
         "_gates",
         "_patterns",
-        "deferred",
         "first_gate",
         "first_owner",
         "gate_only",
@@ -124,12 +130,10 @@ class _Anchor:
         leading: tuple[int, ...],
         searched: tuple[int, ...],
         patterns: Sequence[str],
-        deferred: tuple[int, ...] = (),
         tails: tuple[int, ...] = (),
     ) -> None:
         self.leading = leading
         self.searched = searched
-        self.deferred = deferred  # signals tried here only if their tail comes later
         self.tails = tails  # signals whose tail may start here
         self._patterns = tuple(patterns)
         self._gates: dict[int, tuple[re.Pattern[str], dict[int, int]]] = {}
@@ -137,8 +141,9 @@ class _Anchor:
         self.first_owner: dict[int, int] = {}
         if leading:
             self.first_gate, self.first_owner = self.gate(0)
-        # The gate, for an anchor that has nothing else to do at its words.
-        self.gate_only = None if searched or deferred or tails else self.first_gate
+        # The gate, for an anchor that has nothing else to do at its words (cleared
+        # when the finder checks it itself).
+        self.gate_only = None if searched or tails else self.first_gate
 
     def gate(self, first: int) -> tuple[re.Pattern[str], dict[int, int]]:
         """The alternation from pattern ``first`` on, and which group is which pattern."""
@@ -158,11 +163,32 @@ class _Anchor:
         return built
 
 
+def _gate_check(signals: Iterable[Signal], anchor: str) -> str | None:
+    """The lookahead that decides, right after ``anchor``, whether one of ``signals``
+    can match from the start of its word; None when one of them can't be derived."""
+    parts = []
+    for signal in signals:
+        rest = remainder(signal.pattern, anchor)
+        if rest is None:
+            return None
+        if rest == "":
+            return ""  # one of them matches whatever follows
+        if rest != "(?!)":
+            parts.append(rest)
+    return "|".join(parts) if parts else "(?!)"
+
+
 class AnchoredScan:
     """The signals of one script, indexed by anchor.
 
     ``signals`` are ``(position in SIGNALS, signal)`` pairs; ``always`` signals are
-    left to the caller, who passes them to ``scan``."""
+    left to the caller, who passes them to ``scan``.
+
+    An anchor whose only job is to gate its leading patterns has the gate written
+    into the finder as a lookahead (``derive.remainder``): the finder then skips
+    its words where nothing matches, and most anchor words in ordinary text never
+    reach Python. Signals with a tail are looked for after the pass, with a finder
+    of their own anchors, and only when their tail occurred."""
 
     def __init__(
         self, signals: Iterable[tuple[int, Signal]], all_signals: Sequence[Signal]
@@ -170,43 +196,51 @@ class AnchoredScan:
         self._signals = all_signals
         leading: dict[str, list[int]] = {}
         searched: dict[str, list[int]] = {}
-        deferred: dict[str, list[int]] = {}  # leading signals with a tail
         tails: dict[str, list[int]] = {}
+        deferred: list[tuple[int, re.Pattern[str]]] = []  # leading signals with a tail
         for position, signal in signals:
             if signal.always:
                 continue
-            for anchor in signal.anchors:
-                if _WORD_CHARS.fullmatch(anchor) is None:
-                    continue  # no word prefix can equal it
-                if signal.leading and signal.tail is not None:
-                    target = deferred
-                else:
-                    target = leading if signal.leading else searched
-                target.setdefault(anchor, []).append(position)
+            anchors = [a for a in signal.anchors if _WORD_CHARS.fullmatch(a) is not None]
             if signal.leading and signal.tail is not None:
+                deferred.append((position, re.compile(trie_pattern(anchors))))
                 for anchor in signal.tail_anchors:
                     tails.setdefault(anchor, []).append(position)
+                continue
+            target = leading if signal.leading else searched
+            for anchor in anchors:  # others: no word prefix can equal them
+                target.setdefault(anchor, []).append(position)
+        self._deferred = tuple(deferred)
         self._anchors: dict[str, _Anchor] = {}
-        for anchor in leading.keys() | searched.keys() | deferred.keys() | tails.keys():
+        checks: dict[str, str] = {}
+        for anchor in leading.keys() | searched.keys() | tails.keys():
             mine = tuple(leading.get(anchor, ()))
-            self._anchors[anchor] = _Anchor(
+            built = self._anchors[anchor] = _Anchor(
                 mine,
                 tuple(searched.get(anchor, ())),
                 [all_signals[p].pattern.pattern for p in mine],
-                tuple(deferred.get(anchor, ())),
                 tuple(tails.get(anchor, ())),
             )
-        self._finder = re.compile(trie_pattern(self._anchors)) if self._anchors else None
+            if built.gate_only is not None:
+                check = _gate_check((all_signals[p] for p in mine), anchor)
+                if check is not None:
+                    checks[anchor] = check
+                    built.gate_only = None  # the finder has checked it
+        self._finder = re.compile(trie_pattern(self._anchors, checks)) if self._anchors else None
         # A charset scan is several times cheaper than the trie's: Russian anchors
         # need not be looked for in a view without a Cyrillic letter.
         firsts = "".join(sorted({re.escape(anchor[0]) for anchor in self._anchors}))
         self._any_first = re.compile(f"[{firsts}]") if firsts else None
 
     def scan(self, view: str, always: Iterable[int] = ()) -> Iterator[tuple[Signal, re.Match[str]]]:
-        """Each signal that matches ``view`` with its first match, in signal order."""
+        """Each signal that matches ``view`` with its first match, in signal order.
+
+        The match of a leading signal may be its gate's (the same span; its groups
+        are numbered as in the gate)."""
         signals = self._signals
         searched = set(always)
         found: dict[int, re.Match[str]] = {}
+        last_tail: dict[int, int] = {}  # deferred signal -> where its last tail starts
         if (
             self._finder is not None
             and self._any_first is not None
@@ -214,27 +248,22 @@ class AnchoredScan:
         ):
             anchors = self._anchors
             exhausted: set[str] = set()  # anchors whose leading signals have all matched
-            pending: dict[int, list[int]] = {}  # deferred signal -> its anchor words
-            last_tail: dict[int, int] = {}  # deferred signal -> where its last tail starts
             for word in self._finder.finditer(view):
                 key = word.group()
                 anchor = anchors[key]
-                only = anchor.gate_only  # most anchor words: a gate alone, rarely matching
-                if only is not None and (key in exhausted or not only.match(view, word.start())):
+                start = word.start()
+                only = anchor.gate_only  # a gate the finder could not check itself
+                if only is not None and (key in exhausted or not only.match(view, start)):
                     continue
                 if anchor.searched:
                     searched.update(anchor.searched)
-                if anchor.deferred:
-                    for position in anchor.deferred:
-                        pending.setdefault(position, []).append(word.start())
                 if anchor.tails:
                     for position in anchor.tails:
                         tail = signals[position].tail
-                        if tail is not None and tail.match(view, word.start()) is not None:
-                            last_tail[position] = word.start()
+                        if tail is not None and tail.match(view, start) is not None:
+                            last_tail[position] = start
                 if anchor.first_gate is None or key in exhausted:
                     continue
-                start = word.start()
                 hit = anchor.first_gate.match(view, start)
                 if hit is None:
                     continue  # the common case: nothing under this anchor matches here
@@ -245,26 +274,25 @@ class AnchoredScan:
                     index = owner[hit.lastindex]
                     position = leading[index]
                     if position not in found:
-                        match = signals[position].pattern.match(view, start)
-                        if match is not None:
-                            found[position] = match
+                        # The alternative that matched is the whole match of the gate,
+                        # so its span is this pattern's own match here.
+                        found[position] = hit
                     if index + 1 >= len(leading):
                         break
                     gate, owner = anchor.gate(index + 1)
                     hit = gate.match(view, start)
                 if all(p in found for p in leading):
                     exhausted.add(key)
-            for position, starts in pending.items():
-                limit = last_tail.get(position)
-                if limit is None:
-                    continue
-                for start in starts:
-                    if start >= limit:
-                        break  # every match has its tail after its start
-                    match = signals[position].pattern.match(view, start)
-                    if match is not None:
-                        found[position] = match
-                        break
+        for position, finder in self._deferred:
+            limit = last_tail.get(position)
+            if limit is None:
+                continue
+            pattern = signals[position].pattern
+            for word in finder.finditer(view, 0, limit):
+                match = pattern.match(view, word.start())
+                if match is not None:
+                    found[position] = match
+                    break
         for position in searched:
             needs = signals[position].needs
             if needs and not any(needed in view for needed in needs):
