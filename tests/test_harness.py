@@ -155,6 +155,31 @@ def test_free_port_can_be_bound() -> None:
         sock.bind(("127.0.0.1", port))
 
 
+def test_free_port_is_below_the_range_outgoing_connections_take_ports_from() -> None:
+    from ai_platform.harness.ports import _ephemeral_start
+
+    top = _ephemeral_start()
+    assert all(free_port() < top for _ in range(20))
+
+
+def test_free_port_skips_a_port_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ai_platform.harness.ports as ports
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        taken = held.getsockname()[1]
+        real = ports.random.SystemRandom.randrange
+        picks = [taken]
+
+        def pick(self: object, low: int, high: int) -> int:
+            return picks.pop() if picks else real(self, low, high)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(ports, "_ephemeral_start", lambda: 65535)
+        monkeypatch.setattr(ports.random.SystemRandom, "randrange", pick)
+        assert ports.free_port() != taken
+        assert not picks  # the port in use was tried first
+
+
 def test_child_env_makes_the_repository_importable_and_can_drop_platform_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
