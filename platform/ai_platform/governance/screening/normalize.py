@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Zero-width and other format characters that render as nothing but split words.
@@ -143,6 +144,8 @@ _LEET_SPLIT = re.compile(f"({_LEET_TOKEN.pattern})")
 # character (or the letter itself). Numbers in prose ("ORD-16", "3.11") have none.
 _LEET_CHAR = re.compile(r"[0-9@$!|](?:(?<=[^\W0-9].)|(?=[^\W0-9]))")
 _TOKEN_CHARS = re.compile(r"[\w@$!|]*")
+# One search finds a leetspeak character and the end of its run.
+_LEET_CHAR_AND_REST = re.compile(_LEET_CHAR.pattern + _TOKEN_CHARS.pattern)
 _LEET_MAP = str.maketrans(
     {
         "0": "o",
@@ -170,13 +173,16 @@ gaps: a pair of role turns up to 600 characters apart, a link with a query up to
 and a piped download up to 200; in an alternate view they are found within this
 reach of the change only.)"""
 
-# Runs of at least four single letters separated by spaces or punctuation.
-_SEP = r"[\s._\-*·|/+~]"
+# Runs of at least four single letters separated by spaces or punctuation. The
+# whitespace is ``\s`` (``str.isspace``) spelled out: the hint scan below tests every
+# character of a text against the class, and with ``\s`` in it the scan took about
+# 1.5 times as long on prose (``\s`` is a Unicode lookup, listed characters a table).
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SEP = rf"[{_SPACE}._\-*·|/+~]"
 _SPACED_RUN = re.compile(rf"(?<![^\W\d_])(?:[^\W\d_]{_SEP}{{1,3}}){{3,}}[^\W\d_](?![^\W\d_])")
 # Cheap first look: two single letters in a row, each between separators.
 _SPACED_HINT = re.compile(rf"{_SEP}[^\W\d_]{_SEP}{{1,3}}[^\W\d_]{_SEP}")
 _WIDE_GAP = re.compile(r"\s{2,}")
-_WHITESPACE = re.compile(r"\s+")
 _NON_SPACE_SEP = re.compile(r"[._\-*·|/+~]")
 
 
@@ -218,27 +224,29 @@ def _decode_leet(text: str) -> tuple[str, list[tuple[int, int]]]:
 
     Tokens never cross a character outside ``[\\w@$!|]``, so the text is cut into runs
     of those characters and only runs holding a leetspeak character are tokenized:
-    in prose that is a few numbers, not every word."""
+    in prose that is a few numbers, not every word. An obfuscated word holds several
+    leetspeak characters: the search for the next one resumes after the run (whose
+    last character is not one), so the rest of them cost no match each."""
     pieces: list[str] = []
     spans: list[tuple[int, int]] = []
-    copied = last = 0
+    copied = 0
     backwards: str | None = None
     size = len(text)
-    for found in _LEET_CHAR.finditer(text):
-        at = found.start()
-        if at < last:
-            continue  # inside the run just looked at
+    found = _LEET_CHAR_AND_REST.search(text)
+    while found is not None:
+        at, last = found.span()
         if backwards is None:
             backwards = text[::-1]
-        # The run around ``at``: token characters before it (read backwards) and after.
+        # The run around ``at`` ends where the search stopped and starts with the token
+        # characters before ``at`` (read backwards).
         start = at - _run_length(backwards, size - at)
-        last = at + _run_length(text, at)
         chunk = text[start:last]
         decoded = _decode_leet_run(chunk)
         if decoded is not chunk:
             pieces += (text[copied:start], decoded)
             spans.append((start, last))
             copied = last
+        found = _LEET_CHAR_AND_REST.search(text, last)
     if not spans:
         return text, []
     pieces.append(text[copied:])
@@ -252,18 +260,26 @@ def _run_length(text: str, start: int) -> int:
 
 def _decode_leet_run(run: str) -> str:
     """The run with its mixed tokens decoded; ``run`` itself when none changed."""
+    if "!" not in run and "|" not in run:
+        # Only ``!`` and ``|`` can stand between two tokens of a run: without them the
+        # run is one token, and the split would cost more than the decision.
+        decoded = _decode_leet_token(run)
+        return run if decoded == run else decoded
     parts = _LEET_SPLIT.split(run)
     changed = False
     for i in range(1, len(parts), 2):
         token = parts[i]
-        if token.isalpha() or token.isdigit():
-            continue
-        if any(ch.isalpha() for ch in token):
-            decoded = token.translate(_LEET_MAP)
-            if decoded != token:
-                parts[i] = decoded
-                changed = True
+        decoded = _decode_leet_token(token)
+        if decoded != token:
+            parts[i] = decoded
+            changed = True
     return "".join(parts) if changed else run
+
+
+def _decode_leet_token(token: str) -> str:
+    if token.isalpha() or token.isdigit() or not any(map(str.isalpha, token)):
+        return token
+    return token.translate(_LEET_MAP)
 
 
 def join_spaced_letters(text: str) -> str:
@@ -272,13 +288,17 @@ def join_spaced_letters(text: str) -> str:
 
 
 def _collapse_spaced(run: str) -> str:
-    if _NON_SPACE_SEP.search(run) and "  " not in run:
+    # ``str.split()`` splits at the characters ``\s`` matches, and a run starts and
+    # ends with a letter: joining its pieces is the regex substitution, made cheaper.
+    marked = _NON_SPACE_SEP.search(run) is not None
+    if marked and "  " not in run:
         # Letters joined by dots/dashes: a plain space is then a word break.
-        return _WHITESPACE.sub(" ", _NON_SPACE_SEP.sub("", run))
+        return " ".join(_NON_SPACE_SEP.sub("", run).split())
     # Letters joined by single spaces: a wider gap is the word break.
-    return " ".join(
-        _WHITESPACE.sub("", _NON_SPACE_SEP.sub("", part)) for part in _WIDE_GAP.split(run)
-    )
+    parts = _WIDE_GAP.split(run)
+    if marked:
+        parts = [_NON_SPACE_SEP.sub("", part) for part in parts]
+    return " ".join(["".join(part.split()) for part in parts])
 
 
 def _join_spaced_letters(text: str, start: int = 0) -> tuple[str, list[tuple[int, int]]]:
@@ -287,7 +307,7 @@ def _join_spaced_letters(text: str, start: int = 0) -> tuple[str, list[tuple[int
     pieces: list[str] = []
     spans: list[tuple[int, int]] = []
     last = length = 0
-    for match in _SPACED_RUN.finditer(text, start):
+    for match in _spaced_runs(text, start):
         before = text[last : match.start()]
         joined = _collapse_spaced(match.group())
         length += len(before)
@@ -301,26 +321,59 @@ def _join_spaced_letters(text: str, start: int = 0) -> tuple[str, list[tuple[int
     return "".join(pieces), spans
 
 
+def _spaced_runs(text: str, start: int) -> Iterator[re.Match[str]]:
+    """The matches of ``_SPACED_RUN.finditer(text, start)``, found from the hints.
+
+    ``_SPACED_RUN`` opens with a lookbehind and a letter, so ``finditer`` tries it at
+    almost every character; ``_SPACED_HINT`` opens with a separator, which the engine
+    skips to. A run ``L1 SEP{1,3} L2 SEP{1,3} L3 SEP ...`` starting at ``s`` holds a
+    hint starting at the last separator before ``L2``, that is at ``s + 1`` to
+    ``s + 3``. So when the first hint at or after ``low + 1`` starts at ``h``, no run
+    starts in ``low .. h - 4`` (its hint would come before ``h``), and the leftmost run
+    from ``low`` on, if it starts before ``h``, starts at one of the three characters
+    before ``h``. Those are tried in order (``match`` at a position still lets the
+    lookbehind see the character before it); when none matches, everything before
+    ``h`` is ruled out and the next hint is looked for. After a run the search goes
+    on from its end, as ``finditer`` does."""
+    low = start  # no run starts in start .. low - 1 (nor overlaps the previous run)
+    while (hint := _SPACED_HINT.search(text, low + 1)) is not None:
+        at = hint.start()
+        for candidate in range(max(low, at - 3), at):
+            run = _SPACED_RUN.match(text, candidate)
+            if run is not None:
+                yield run
+                low = run.end()
+                break
+        else:
+            low = at
+
+
 def focus(text: str, spans: list[tuple[int, int]], context: int = ALTERNATE_CONTEXT) -> list[str]:
     """The stretches of ``text`` within ``context`` characters of a span, whole words
     only, overlapping stretches merged; in text order."""
-    merged: list[list[int]] = []
+    size = len(text)
+    out: list[str] = []
+    low = high = -1  # the stretch being merged into; none yet
     for start, end in spans:
-        low, high = max(0, start - context), min(len(text), end + context)
-        if merged and low <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], high)
-        else:
-            merged.append([low, high])
-    out = []
-    for low, high in merged:
-        if low > 0 and not text[low - 1].isspace():
-            cut = text.find(" ", low)
-            low = cut + 1 if 0 <= cut < high else low
-        if high < len(text) and not text[high].isspace():
-            cut = text.rfind(" ", low, high)
-            high = cut if cut > low else high
-        out.append(text[low:high])
+        if low >= 0 and start - context <= high:
+            high = max(high, min(size, end + context))
+            continue
+        if low >= 0:
+            out.append(_whole_words(text, low, high))
+        low, high = max(0, start - context), min(size, end + context)
+    if low >= 0:
+        out.append(_whole_words(text, low, high))
     return out
+
+
+def _whole_words(text: str, low: int, high: int) -> str:
+    if low > 0 and not text[low - 1].isspace():
+        cut = text.find(" ", low)
+        low = cut + 1 if 0 <= cut < high else low
+    if high < len(text) and not text[high].isspace():
+        cut = text.rfind(" ", low, high)
+        high = cut if cut > low else high
+    return text[low:high]
 
 
 def _reveal_tags(text: str) -> tuple[str, bool]:
