@@ -97,18 +97,15 @@ def latency_ms(call: Callable[[], object]) -> tuple[float, float]:
     return (time.perf_counter() - start) * 1e3, (time.process_time() - start_cpu) * 1e3
 
 
-def distribution(label: str, calls: list[Callable[[], object]], rounds: int) -> None:
-    for call in calls[:50]:
-        call()
-    timed = [[latency_ms(call) for _ in range(rounds)] for call in calls]
+def distribution(timed: list[list[tuple[float, float]]]) -> str:
     once = Summary.of([times[0][0] for times in timed])
     # Each message's fastest round: what the screening costs with the time other
     # processes took from this one (a shared machine's noise) left out.
     best = Summary.of([min(wall for wall, _ in times) for times in timed])
     cpu = Summary.of([times[0][1] for times in timed])
-    print(
-        f"{label:<34} {once.p50:>8.3f} {once.p99:>8.3f} {cpu.p50:>8.3f} {cpu.p99:>8.3f}"
-        f" {best.p50:>8.3f} {best.p99:>8.3f} {len(calls):>7}"
+    return (
+        f"{once.p50:>8.3f} {once.p99:>8.3f} {cpu.p50:>8.3f} {cpu.p99:>8.3f}"
+        f" {best.p50:>8.3f} {best.p99:>8.3f} {len(timed):>7}"
     )
 
 
@@ -126,28 +123,39 @@ def reference_ms() -> float:
 def per_message_latency(samples: int, rounds: int) -> None:
     texts = thousand_char_messages(samples)
     conversations = [[t[i : i + 250] for i in range(0, 1_000, 250)] for t in texts]
+    rules, full = InjectionDetector(model=None), InjectionDetector()
+    setups: dict[str, Callable[[int], object]] = {
+        "single message, rules": lambda i: rules.screen(texts[i]),
+        "conversation (4×250), rules": lambda i: rules.screen_conversation(conversations[i]),
+        "single message, rules + model": lambda i: full.screen(texts[i]),
+        "conversation (4×250), rules + model": lambda i: full.screen_conversation(conversations[i]),
+    }
+    for screen in setups.values():
+        for i in range(min(50, samples)):
+            screen(i)
     print()
     print(
-        f"per 1,000-character message, ms: each message screened {rounds} times, timed call by"
-        " call; 'once' is the first call, 'best' each message's fastest"
+        f"per 1,000-character message, ms: each message screened {rounds} times by each setup,"
+        " timed call by call; 'once' is the first call, 'best' each message's fastest"
     )
-    print(f"(reference loop of 10^6 additions: {reference_ms():.1f} ms on this machine now)")
+    before = reference_ms()
+    # Message by message, every setup in turn: the machine's speed drifts over the
+    # seconds a run takes, and this way each row sees the same drift.
+    timed: dict[str, list[list[tuple[float, float]]]] = {name: [] for name in setups}
+    for i in range(samples):
+        for name, screen in setups.items():
+            timed[name].append([latency_ms(partial(screen, i)) for _ in range(rounds)])
+    after = reference_ms()
     print(
-        f"{'screen':<34} {'once p50':>8} {'once p99':>8} {'CPU p50':>8} {'CPU p99':>8}"
+        f"(reference loop of 10^6 additions, before and after: {before:.1f} and {after:.1f} ms"
+        " on this machine)"
+    )
+    print(
+        f"{'screen':<36} {'once p50':>8} {'once p99':>8} {'CPU p50':>8} {'CPU p99':>8}"
         f" {'best p50':>8} {'best p99':>8} {'calls':>7}"
     )
-    for name, detector in (
-        ("rules", InjectionDetector(model=None)),
-        ("rules + model", InjectionDetector()),
-    ):
-        distribution(
-            f"single message, {name}", [partial(detector.screen, t) for t in texts], rounds
-        )
-        distribution(
-            f"conversation (4×250), {name}",
-            [partial(detector.screen_conversation, c) for c in conversations],
-            rounds,
-        )
+    for name, rows in timed.items():
+        print(f"{name:<36} {distribution(rows)}")
 
 
 def main() -> None:
