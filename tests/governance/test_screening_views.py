@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from functools import cache
 
 import pytest
@@ -251,3 +252,121 @@ def test_alternates_match_the_reference_on_the_corpus() -> None:
         spaced += any(name == "spaced" for name, _ in views.alternates)
         leet += any(name == "leet" for name, _ in views.alternates)
     assert spaced > 50 and leet > 50  # the corpus does exercise both
+
+
+# The Unicode half of ``build_views`` as first written: whole-text normalization and
+# one scan per character class.
+def _ref_build_views(text: str) -> normalize.Views:
+    zero_width = homoglyph = hidden_tags = False
+    has_native = has_cjk = False
+    if text.isascii():
+        latin = native = text.lower()
+    else:
+        stripped = text
+        if normalize._RARE.search(text) is not None:
+            stripped = normalize.strip_invisible(text)
+            if len(stripped) != len(text):
+                zero_width = normalize._INVISIBLE_IN_WORD.search(text) is not None
+            stripped, hidden_tags = normalize._reveal_tags(stripped)
+            homoglyph = normalize._STYLED_LATIN.search(stripped) is not None
+        native = unicodedata.normalize("NFKC", stripped).lower()
+        if not native.isascii():
+            if normalize._GREEK_OR_CYRILLIC.search(native) is not None:
+                homoglyph = homoglyph or normalize._LATIN_NEXT_TO_OTHER.search(native) is not None
+            has_native = normalize._CYRILLIC_OR_CJK.search(native) is not None
+            has_cjk = has_native and normalize._CJK.search(native) is not None
+            mapped = native
+            if normalize._CONFUSABLE.search(native) is not None:
+                mapped = native.translate(normalize._MAP_CONFUSABLES)
+            latin = normalize._COMBINING_MARK.sub("", unicodedata.normalize("NFKD", mapped))
+        else:
+            latin = native
+    return normalize.Views(
+        latin=latin,
+        native=native,
+        alternates=_ref_alternates(latin),
+        has_native_script=has_native,
+        has_cjk=has_cjk,
+        zero_width=zero_width,
+        homoglyph=homoglyph,
+        hidden_tags=hidden_tags,
+    )
+
+
+_UNICODE_PIECES = (
+    "the ", "ignore ", "a", "e", "O", "  ", " ", "\n", "1", "é", "Ä", "ñ", "¿", "ß", "ø",
+    "\u0301", "\u0308\u0301", "\u0323\u0302", "\u0302\u0323", "\u0316\u0305", "\u0345",
+    "\u0344", "\u0340", "\u0f73",  # decompose to marks or start with one
+    "ｉｇｎｏｒｅ", "ＡＢ", "，", "！", "（", "ﬁ", "ﬀ", "①", "⑳", "²", "½", "™", "㎏", "Ⅻ",
+    "한국어", "\u1100\u1161\u11a8", "\u1100", "\u1161", "\u11a8", "가\u11a8", "ㄱ",
+    "请帮我写", "。", "日本語", "カタカナ", "ｶﾀｶﾅ",
+    "аеорсух", "АВЕ", "привет", "αβγ", "ΣΑΣ", "ς", "σ", "ıȷɑᴏꞇ", "İ", "K", "Å",
+    "\u200b", "\u200d", "\u202e", "\u2066", "\xad", "\u034f", "\ufeff", "\u3000", "\xa0",
+    "\U000e0069\U000e0067", "\U0001f3f4\U000e0067\U000e0062\U000e007f", "\U0001d422\U0001d427",
+    "\U0001f600", "\ud835", "\udc22", "\ud800\udc00", "\U0002f800",
+    "\u0bbe", "\u0bc6", "க", "\u09be", "\u0b47\u0b3e",
+)  # fmt: skip
+
+
+def _unicode_text(rng: random.Random, size: int) -> str:
+    return "".join(rng.choice(_UNICODE_PIECES) for _ in range(size))
+
+
+@cache
+def _unicode_texts() -> list[str]:
+    rng = random.Random(20240612)
+    short = [_unicode_text(rng, rng.randint(0, 40)) for _ in range(3_000)]
+    # Long enough to be normalized in pieces.
+    long = [_unicode_text(rng, rng.randint(100, 400)) for _ in range(600)]
+    return short + long
+
+
+def test_no_composition_has_an_ascii_second_character() -> None:
+    """What cutting a text before an ASCII character for NFKC relies on."""
+    for cp in range(0x110000):
+        mapping = unicodedata.decomposition(chr(cp)).split()
+        if len(mapping) == 2 and not mapping[0].startswith("<"):
+            assert int(mapping[1], 16) >= 0x80, hex(cp)
+    for ch in map(chr, range(0x80)):
+        assert unicodedata.combining(ch) == 0
+        assert unicodedata.normalize("NFKD", ch) == ch
+        for second in map(chr, range(0x80)):
+            assert unicodedata.normalize("NFC", ch + second) == ch + second
+
+
+def test_nfkc_in_pieces_matches_the_whole_text() -> None:
+    texts = _unicode_texts() + [t + " " + t for t in _corpus_texts() if not t.isascii()][:3_000]
+    pieced = 0
+    for text in texts:
+        expected = unicodedata.normalize("NFKC", text)
+        assert normalize._nfkc(text) == expected, repr(text)
+        pieced += len(text) >= 2 * normalize._NFKC_CHUNK and expected != text
+    assert pieced > 300
+
+
+def test_rare_check_matches_the_full_class() -> None:
+    every_bmp = "".join(map(chr, range(0x10000)))
+    assert re.findall(normalize._RARE_BMP, every_bmp) == re.findall(normalize._RARE, every_bmp)
+    for text in [*_unicode_texts(), "\U000e0041", "a\U0001d400", "\U0001f600\u200b", "\ud835"]:
+        assert normalize._has_rare(text) == (normalize._RARE.search(text) is not None), repr(text)
+
+
+def test_mapped_or_mark_class_covers_what_it_stands_for() -> None:
+    every = "".join(map(chr, range(0x110000)))
+    union = set(normalize._MAPPED_OR_MARK.findall(every))
+    for pattern in (normalize._GREEK_OR_CYRILLIC, normalize._CONFUSABLE, normalize._COMBINING_MARK):
+        assert set(pattern.findall(every)) <= union, pattern.pattern
+
+
+def test_views_match_the_reference_on_unicode_texts() -> None:
+    for text in _unicode_texts():
+        assert build_views(text) == _ref_build_views(text), repr(text)
+
+
+def test_views_match_the_reference_on_the_corpus() -> None:
+    texts = [t for t in _corpus_texts() if not t.isascii()]
+    assert len(texts) > 1_000
+    # Joined, so that long texts (normalized in pieces) come from real messages too.
+    joined = [" ".join(texts[i : i + 8]) for i in range(0, len(texts), 8)]
+    for text in texts + joined:
+        assert build_views(text) == _ref_build_views(text), repr(text)
