@@ -5,9 +5,11 @@ in any match. One regex, a trie of all anchors, finds the anchor words of a view
 in a single C-level pass, skipping the other words. A ``leading`` signal can
 only match where one of its anchor words starts, and at such a word the
 alternation of all leading patterns sharing that anchor (the anchor's *gate*)
-is tried first: when the gate fails, which is almost always in ordinary text,
-none of those patterns can match there and none is tried. Only where a gate
-matches is each pattern tried on its own, so the signals reported, and their
+decides: when the gate fails, which is almost always in ordinary text, none of
+those patterns can match there and none is tried. The trie carries most gates
+itself, as a lookahead after the anchor (``derive.remainder``), so such words are
+passed over in C and never reach Python. Where a gate matches, the patterns that
+match there are found one after another, so the signals reported, and their
 spans, are exactly those of trying every pattern at every anchor word.
 """
 
@@ -203,7 +205,8 @@ class AnchoredScan:
                 continue
             anchors = [a for a in signal.anchors if _WORD_CHARS.fullmatch(a) is not None]
             if signal.leading and signal.tail is not None:
-                deferred.append((position, re.compile(trie_pattern(anchors))))
+                if anchors:  # else no word can start a match
+                    deferred.append((position, re.compile(trie_pattern(anchors))))
                 for anchor in signal.tail_anchors:
                     tails.setdefault(anchor, []).append(position)
                 continue
