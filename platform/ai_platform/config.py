@@ -176,6 +176,8 @@ class Settings(BaseSettings):
     agent_refund_max_usd_per_conversation: float = Field(default=300.0, ge=0)
     agent_refund_max_usd_per_day: float = Field(default=500.0, ge=0)
     agent_max_actions_per_turn: int = Field(default=3, ge=1)
+    agent_action_ttl_s: float = Field(default=900.0, gt=0)
+    """How long a proposed action waits for the client's confirmation."""
 
     # HTTP
     api_key_header: str = "X-API-Key"

@@ -386,3 +386,48 @@ async def test_the_agent_prompt_marks_tool_output_as_untrusted_and_carries_a_can
     assert turn.guard.canary not in governor.requests[0][0][0]["content"].replace(
         turn.guard.canary, ""
     )
+
+
+async def test_a_proposal_left_unconfirmed_expires_and_stops_counting(
+    settings: Settings, app_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    from datetime import timedelta
+
+    _, http = app_client
+    tenant = await seeded_tenant(settings)
+    resp = await post_chat(http, tenant, "Please refund my order ORD-1001", customer_id="CUST-001")
+    data = resp.json()["data"]
+    [action_id] = data["pending_actions"]
+    # Proposed a moment longer ago than a proposal waits for its confirmation.
+    [action] = await actions_of(settings, tenant.client_id)
+    async with db_session(settings) as session:
+        await session.execute(
+            update(AgentAction)
+            .where(AgentAction.id == action_id)
+            .values(
+                created_at=action.created_at - timedelta(seconds=settings.agent_action_ttl_s + 1)
+            )
+        )
+        await session.commit()
+
+    confirm = f"/api/v1/agent/conversations/{data['conversation_id']}/actions/{action_id}/confirm"
+    late = await http.post(confirm, json={"customer_id": "CUST-001"}, headers=tenant.headers)
+    assert late.status_code == 409
+    assert "expired" in late.json()["error"]["message"]
+    [action] = await actions_of(settings, tenant.client_id)
+    assert action.status == "pending" and action.executed_at is None
+
+    # The expired proposal no longer holds the order's amount: a new one can be made,
+    # and it runs.
+    again = await post_chat(
+        http,
+        tenant,
+        "Please refund my order ORD-1001",
+        customer_id="CUST-001",
+        conversation_id=data["conversation_id"],
+    )
+    [fresh_id] = again.json()["data"]["pending_actions"]
+    fresh = f"/api/v1/agent/conversations/{data['conversation_id']}/actions/{fresh_id}/confirm"
+    done = await http.post(fresh, json={"customer_id": "CUST-001"}, headers=tenant.headers)
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["amount_usd"] == "118.50"

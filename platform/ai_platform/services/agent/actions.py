@@ -13,14 +13,15 @@ Caps (settings): per call ``AGENT_REFUND_MAX_USD``, per conversation
 ``AGENT_REFUND_MAX_USD_PER_DAY``; and never more than what is left of the order.
 Pending refunds count against the caps when one is proposed, so a pile of unconfirmed
 proposals cannot be confirmed past them; executed ones are counted again at
-confirmation.
+confirmation. A proposal waits ``AGENT_ACTION_TTL_S`` (15 minutes) for confirmation:
+after that it has expired, cannot run (409), and no longer counts against the caps.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -68,6 +69,12 @@ class Proposed:
     action: AgentAction
 
 
+def proposals_since(settings: Settings) -> datetime:
+    """The oldest proposal time still open for confirmation: older pending actions have
+    expired, and neither run nor count against the caps."""
+    return utcnow() - timedelta(seconds=settings.agent_action_ttl_s)
+
+
 def start_of_day(now: datetime | None = None) -> datetime:
     now = now or utcnow()
     return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
@@ -107,7 +114,10 @@ async def propose_refund(
             "not_customers_order",
             f"no order {order_ref} was found for this customer; ask them to check the number",
         )
-    already = await repo.action_total(session, client_id, kind=REFUND, order_ref=order.order_ref)
+    open_since = proposals_since(settings)
+    already = await repo.action_total(
+        session, client_id, kind=REFUND, order_ref=order.order_ref, pending_since=open_since
+    )
     left = (Decimal(order.total_usd) - already).quantize(CENTS)
     wanted = _amount(amount)
     if wanted is None:
@@ -130,7 +140,7 @@ async def propose_refund(
             f"refunds over {per_call} USD need a human: offer to escalate",
         )
     in_conversation = await repo.action_total(
-        session, client_id, kind=REFUND, conversation_id=conversation_id
+        session, client_id, kind=REFUND, conversation_id=conversation_id, pending_since=open_since
     )
     if in_conversation + wanted > Decimal(str(settings.agent_refund_max_usd_per_conversation)):
         return Refusal(
@@ -138,7 +148,12 @@ async def propose_refund(
             "this conversation has reached its refund limit: offer to escalate to a human",
         )
     today = await repo.action_total(
-        session, client_id, kind=REFUND, customer_ref=customer_ref, since=start_of_day()
+        session,
+        client_id,
+        kind=REFUND,
+        customer_ref=customer_ref,
+        since=start_of_day(),
+        pending_since=open_since,
     )
     if today + wanted > Decimal(str(settings.agent_refund_max_usd_per_day)):
         return Refusal(
@@ -179,6 +194,12 @@ async def confirm(
         raise NotFoundError(f"action {action_id} not found")
     if action.status != "pending":
         raise ConflictError(f"action {action_id} was already {action.status}")
+    open_since = proposals_since(settings)
+    if action.created_at < open_since:
+        raise ConflictError(
+            f"action {action_id} expired: a proposal waits "
+            f"{settings.agent_action_ttl_s:g} s for confirmation; ask the agent again"
+        )
     executed = ("executed",)
     amount = Decimal(action.amount_usd)
     limits = (
@@ -203,7 +224,9 @@ async def confirm(
     )
     if order is None or refunded + amount > Decimal(order.total_usd):
         raise ConflictError(f"order {action.order_ref} cannot be refunded that much any more")
-    if not await repo.mark_executed(session, client_id, action.id, request_id):
-        raise ConflictError(f"action {action_id} was already executed")
+    if not await repo.mark_executed(
+        session, client_id, action.id, request_id, proposed_since=open_since
+    ):
+        raise ConflictError(f"action {action_id} was already executed or has expired")
     await session.refresh(action)
     return action

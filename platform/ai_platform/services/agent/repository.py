@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_platform.core.ids import new_id
@@ -141,9 +141,7 @@ async def get_order(session: AsyncSession, client_id: str, order_ref: str) -> Or
     )
 
 
-async def get_customer(
-    session: AsyncSession, client_id: str, customer_ref: str
-) -> Customer | None:
+async def get_customer(session: AsyncSession, client_id: str, customer_ref: str) -> Customer | None:
     return await session.scalar(
         select(Customer).where(
             Customer.client_id == client_id, Customer.customer_ref == customer_ref
@@ -228,13 +226,19 @@ async def action_total(
     order_ref: str | None = None,
     since: datetime | None = None,
     exclude_id: str | None = None,
+    pending_since: datetime | None = None,
 ) -> Decimal:
-    """The sum of ``amount_usd`` over the tenant's matching actions."""
+    """The sum of ``amount_usd`` over the tenant's matching actions; with
+    ``pending_since``, a pending action proposed before it (expired) counts for nothing."""
     stmt = select(func.coalesce(func.sum(AgentAction.amount_usd), 0)).where(
         AgentAction.client_id == client_id,
         AgentAction.kind == kind,
         AgentAction.status.in_(statuses),
     )
+    if pending_since is not None:
+        stmt = stmt.where(
+            or_(AgentAction.status != "pending", AgentAction.created_at >= pending_since)
+        )
     if customer_ref is not None:
         stmt = stmt.where(AgentAction.customer_ref == customer_ref)
     if conversation_id is not None:
@@ -268,9 +272,15 @@ async def get_action(
 
 
 async def mark_executed(
-    session: AsyncSession, client_id: str, action_id: str, request_id: str
+    session: AsyncSession,
+    client_id: str,
+    action_id: str,
+    request_id: str,
+    *,
+    proposed_since: datetime,
 ) -> bool:
-    """Move a pending action to executed; False if it was not pending (already run).
+    """Move a pending action proposed at or after ``proposed_since`` to executed; False
+    if it was not pending (already run) or is older (expired).
 
     One conditional UPDATE: of two concurrent confirmations exactly one wins.
     """
@@ -280,6 +290,7 @@ async def mark_executed(
             AgentAction.id == action_id,
             AgentAction.client_id == client_id,
             AgentAction.status == "pending",
+            AgentAction.created_at >= proposed_since,
         )
         .values(status="executed", executed_at=utcnow(), confirmed_by=request_id)
         .execution_options(synchronize_session=False)

@@ -269,8 +269,9 @@ async def confirm_action(
     client when the customer agrees, never by the model — runs it.
 
     404 if the action is not in this conversation or not this customer's
-    (``customer_id``, or the key's ``customer:<id>`` scope); 409 if it already ran or
-    the refund caps no longer allow it."""
+    (``customer_id``, or the key's ``customer:<id>`` scope); 409 if it already ran,
+    expired (a proposal waits ``AGENT_ACTION_TTL_S``, 15 minutes by default) or the
+    refund caps no longer allow it."""
     customer = actions.customer_for(ctx.client, body.customer_id if body else None)
     action = await actions.confirm(
         session,
