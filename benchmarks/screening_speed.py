@@ -8,11 +8,13 @@ for long documents, with the cost per thousand characters to show that the work
 grows linearly with length. Then the latency distribution (p50/p99, milliseconds)
 per 1,000-character message, timed call by call, for single-message screening and
 for conversation screening (four turns of ~250 characters: each turn alone plus the
-joined text), with the rules alone and with the learned model. Each message is
-screened three times: the first call's wall and CPU time, and each message's fastest
-of the three (on a shared machine, other processes' load inflates single calls at
-random; the fastest round is the screening's own cost). A reference loop prints how
-fast the machine is at the time, so runs on different days can be compared.
+joined text), with the rules alone and with the learned model. The four setups take
+turns message by message, so a drift in the machine's speed hits each alike. Each
+setup screens each message three times: the first call's wall and CPU time, and each
+message's fastest of the three (on a shared machine, other processes' load inflates
+single calls at random; the fastest round is the screening's own cost). A reference
+loop, run before and after, prints how fast the machine is at the time, so runs on
+different days can be compared.
 
     .venv/bin/python benchmarks/screening_speed.py --messages-only   # the distribution
 """
