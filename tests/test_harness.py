@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import ai_platform.harness.ports as ports
 from ai_platform.config import Settings
 from ai_platform.gateway.app import create_app
 from ai_platform.harness.ports import free_port
@@ -156,15 +157,11 @@ def test_free_port_can_be_bound() -> None:
 
 
 def test_free_port_is_below_the_range_outgoing_connections_take_ports_from() -> None:
-    from ai_platform.harness.ports import _ephemeral_start
-
-    top = _ephemeral_start()
+    top = ports._ephemeral_start()
     assert all(free_port() < top for _ in range(20))
 
 
 def test_free_port_skips_a_port_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ai_platform.harness.ports as ports
-
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         taken = held.getsockname()[1]

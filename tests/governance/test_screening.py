@@ -12,6 +12,8 @@ import base64
 import dataclasses
 import io
 import json
+import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +24,7 @@ from ai_platform.governance.screening import (
     EvalReport,
     InjectionDetector,
     ScreeningResult,
+    decoders,
     evaluate,
     format_report,
     screen_lines,
@@ -442,11 +445,6 @@ def test_base64_work_is_bounded(detector: InjectionDetector) -> None:
 
 
 def test_base64_runs_are_found_word_by_word_as_in_the_whole_text() -> None:
-    import random
-    import re
-
-    from ai_platform.governance.screening import decoders
-
     def whole_text(text: str) -> list[str]:
         found = []
         tried = 0
@@ -473,10 +471,6 @@ def test_base64_runs_are_found_word_by_word_as_in_the_whole_text() -> None:
 
 
 def test_hex_gate_on_ascii_classes_is_the_class_pattern() -> None:
-    import random
-
-    from ai_platform.governance.screening import decoders
-
     rng = random.Random(8)
     alphabet = "0123456789abcdefABCDEFxyz :,\\\t\n\x1c.-g"
     for _ in range(5_000):

@@ -36,7 +36,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     """
     top = _ephemeral_start()
     rng = random.SystemRandom()
-    for _ in range(100) if top - _LOWEST > 100 else ():
+    tries = 100 if top - _LOWEST > 100 else 0
+    for _ in range(tries):
         port = rng.randrange(_LOWEST, top)
         with socket.socket() as sock:
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -391,8 +392,6 @@ async def test_the_agent_prompt_marks_tool_output_as_untrusted_and_carries_a_can
 async def test_a_proposal_left_unconfirmed_expires_and_stops_counting(
     settings: Settings, app_client: tuple[FastAPI, httpx.AsyncClient]
 ) -> None:
-    from datetime import timedelta
-
     _, http = app_client
     tenant = await seeded_tenant(settings)
     resp = await post_chat(http, tenant, "Please refund my order ORD-1001", customer_id="CUST-001")

@@ -133,6 +133,8 @@ class _Anchor:
         searched: tuple[int, ...],
         patterns: Sequence[str],
         tails: tuple[int, ...] = (),
+        *,
+        finder_checks: bool = False,
     ) -> None:
         self.leading = leading
         self.searched = searched
@@ -143,9 +145,9 @@ class _Anchor:
         self.first_owner: dict[int, int] = {}
         if leading:
             self.first_gate, self.first_owner = self.gate(0)
-        # The gate, for an anchor that has nothing else to do at its words (cleared
-        # when the finder checks it itself).
-        self.gate_only = None if searched or tails else self.first_gate
+        # The gate, for an anchor that has nothing else to do at its words and whose
+        # gate the finder does not check itself.
+        self.gate_only = None if searched or tails or finder_checks else self.first_gate
 
     def gate(self, first: int) -> tuple[re.Pattern[str], dict[int, int]]:
         """The alternation from pattern ``first`` on, and which group is which pattern."""
@@ -218,17 +220,17 @@ class AnchoredScan:
         checks: dict[str, str] = {}
         for anchor in leading.keys() | searched.keys() | tails.keys():
             mine = tuple(leading.get(anchor, ()))
-            built = self._anchors[anchor] = _Anchor(
+            only_gates = bool(mine) and anchor not in searched and anchor not in tails
+            check = _gate_check((all_signals[p] for p in mine), anchor) if only_gates else None
+            if check is not None:
+                checks[anchor] = check
+            self._anchors[anchor] = _Anchor(
                 mine,
                 tuple(searched.get(anchor, ())),
                 [all_signals[p].pattern.pattern for p in mine],
                 tuple(tails.get(anchor, ())),
+                finder_checks=check is not None,
             )
-            if built.gate_only is not None:
-                check = _gate_check((all_signals[p] for p in mine), anchor)
-                if check is not None:
-                    checks[anchor] = check
-                    built.gate_only = None  # the finder has checked it
         self._finder = re.compile(trie_pattern(self._anchors, checks)) if self._anchors else None
         # A charset scan is several times cheaper than the trie's: Russian anchors
         # need not be looked for in a view without a Cyrillic letter.
