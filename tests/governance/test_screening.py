@@ -379,6 +379,21 @@ def test_quoted_attack_without_discussion_still_flags(detector: InjectionDetecto
     assert detector.screen(text).flagged
 
 
+def test_quote_check_finds_what_the_pattern_as_first_written_finds() -> None:
+    from ai_platform.governance.screening.signals import QUOTE_BEFORE
+
+    first_written = re.compile(r"(?:^|[\s:(\[])[\"'“”‘’«»「」]|[“‘«「]")
+    rng = random.Random(10)
+    alphabet = "ab :([\n\t\u3000)]\"'“”‘’«»「」.-"
+    found = 0
+    for _ in range(20_000):
+        window = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        expected = first_written.search(window) is not None
+        assert (QUOTE_BEFORE.search(window) is not None) == expected, repr(window)
+        found += expected
+    assert 5_000 < found < 15_000
+
+
 # --------------------------------------------------------------------- scoring
 
 
@@ -477,6 +492,20 @@ def test_hex_gate_on_ascii_classes_is_the_class_pattern() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         fast = decoders._HEX_GATE_CLASSES.search(text.encode().translate(decoders._HEX_CLASSES))
         assert (fast is None) == (decoders._HEX_GATE.search(text) is None), repr(text)
+
+
+def test_hex_gate_on_other_text_passes_wherever_the_class_pattern_matches() -> None:
+    rng = random.Random(9)
+    alphabet = "0123456789abcdefxyz :,\\\t?é中\u3000\u00a0\u2009"
+    passed = 0
+    for _ in range(5_000):
+        text = "é" + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        classes = text.encode("ascii", "replace").translate(decoders._HEX_CLASSES_LOOSE)
+        loose = decoders._HEX_GATE_CLASSES.search(classes) is not None
+        if decoders._HEX_GATE.search(text) is not None:
+            assert loose, repr(text)
+            passed += 1
+    assert passed > 100  # the texts do hold hex runs, some between Unicode spaces
 
 
 def test_views_keep_native_script_for_russian() -> None:

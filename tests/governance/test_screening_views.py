@@ -92,33 +92,48 @@ def _ref_decode_leet(text: str) -> tuple[str, list[tuple[int, int]]]:
 
 
 def _ref_focus(text: str, spans: list[tuple[int, int]], context: int) -> list[str]:
-    merged: list[list[int]] = []
+    return [stretch for stretch, _ in _ref_focus_ends(text, spans, context)]
+
+
+def _ref_focus_ends(text: str, spans: list[tuple[int, int]], context: int) -> list[tuple[str, int]]:
+    merged: list[list[int]] = []  # low, high, end of the last span
     for start, end in spans:
         low, high = max(0, start - context), min(len(text), end + context)
         if merged and low <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], high)
+            merged[-1][2] = end
         else:
-            merged.append([low, high])
+            merged.append([low, high, end])
     out = []
-    for low, high in merged:
+    for low, high, last in merged:
         if low > 0 and not text[low - 1].isspace():
             cut = text.find(" ", low)
             low = cut + 1 if 0 <= cut < high else low
         if high < len(text) and not text[high].isspace():
             cut = text.rfind(" ", low, high)
             high = cut if cut > low else high
-        out.append(text[low:high])
+        stretch = text[low:high]
+        out.append((stretch, max(0, min(last, high) - low)))
     return out
 
 
-def _ref_alternates(latin: str) -> tuple[tuple[str, str], ...]:
+def _ref_alternates(latin: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, ...]]:
     alternates: list[tuple[str, str]] = []
+    ends: list[int] = []
+    found = []
     if _LEET_HINT.search(latin):
         leet, spans = _ref_decode_leet(latin)
-        alternates += (("leet", s) for s in _ref_focus(leet, spans, normalize.ALTERNATE_CONTEXT))
+        found += [("leet", s) for s in _ref_focus_ends(leet, spans, normalize.ALTERNATE_CONTEXT)]
     joined, spans = _ref_join_spaced(latin)
-    alternates += (("spaced", s) for s in _ref_focus(joined, spans, normalize.ALTERNATE_CONTEXT))
-    return tuple(alternates)
+    found += [("spaced", s) for s in _ref_focus_ends(joined, spans, normalize.ALTERNATE_CONTEXT)]
+    for name, (stretch, end) in found:
+        alternates.append((name, stretch))
+        ends.append(end)
+    return tuple(alternates), tuple(ends)
+
+
+def _alternates(views: normalize.Views) -> tuple[tuple[tuple[str, str], ...], tuple[int, ...]]:
+    return views.alternates, views.alternate_ends
 
 
 _CHARS = (
@@ -200,7 +215,7 @@ def test_edge_cases(text: str) -> None:
     for start in range(len(text) + 2):
         assert _join_spaced_letters(text, start) == _ref_join_spaced(text, start), (text, start)
     assert _decode_leet(text) == _ref_decode_leet(text)
-    assert build_views(text).alternates == _ref_alternates(build_views(text).latin)
+    assert _alternates(build_views(text)) == _ref_alternates(build_views(text).latin)
 
 
 def test_edge_cases_find_what_they_are_named_for() -> None:
@@ -238,7 +253,10 @@ def test_focus_matches_the_list_merge() -> None:
 def test_alternates_match_the_reference_on_random_texts() -> None:
     for text in _random_texts():
         views = build_views(text)
-        assert views.alternates == _ref_alternates(views.latin), repr(text)
+        assert _alternates(views) == _ref_alternates(views.latin), repr(text)
+        for (_, stretch), end in zip(views.alternates, views.alternate_ends, strict=True):
+            # What follows the last change is the Latin view's own text.
+            assert stretch[end:] in views.latin, repr(text)
 
 
 def test_alternates_match_the_reference_on_the_corpus() -> None:
@@ -247,7 +265,7 @@ def test_alternates_match_the_reference_on_the_corpus() -> None:
     spaced = leet = 0
     for text in texts:
         views = build_views(text)
-        assert views.alternates == _ref_alternates(views.latin), repr(text)
+        assert _alternates(views) == _ref_alternates(views.latin), repr(text)
         assert _decode_leet(text) == _ref_decode_leet(text), repr(text)
         spaced += any(name == "spaced" for name, _ in views.alternates)
         leet += any(name == "leet" for name, _ in views.alternates)
@@ -284,7 +302,8 @@ def _ref_build_views(text: str) -> normalize.Views:
     return normalize.Views(
         latin=latin,
         native=native,
-        alternates=_ref_alternates(latin),
+        alternates=_ref_alternates(latin)[0],
+        alternate_ends=_ref_alternates(latin)[1],
         has_native_script=has_native,
         has_cjk=has_cjk,
         zero_width=zero_width,

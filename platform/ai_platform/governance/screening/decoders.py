@@ -39,11 +39,23 @@ _HEX_GATE_CLASSES = re.compile(rb"hh(?:s{0,3}hh){3}")
 _HEX_RUN = re.compile(r"(?:0x)?(?:[0-9a-fA-F]{2}[\s:,\\x]{0,3}){8,}")
 _HEX_JUNK = re.compile(r"0x|\\x|[\s:,]")
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
-_WORD = re.compile(r"[a-z]+")
-# Text split at these splits into the words ``_WORD`` finds, several times faster.
-_NOT_LETTER = str.maketrans(
-    {chr(code): " " for code in range(128) if not ("a" <= chr(code) <= "z")}
+# The same test for text with non-ASCII characters, which are encoded as "?" first:
+# "?" counts as a separator here, so the test passes wherever the class pattern does
+# (a Unicode space is a separator there) and only ever lets a few more texts through
+# to the exact ``_HEX_RUN``.
+_HEX_CLASSES_LOOSE = bytes(
+    ord("s") if code == ord("?") else cls for code, cls in enumerate(_HEX_CLASSES)
 )
+# A base64 run is at least 16 characters of its alphabet in a row: on the text with
+# each character replaced by its class, a 16-byte literal that ``bytes.find`` skips to.
+_BASE64_CLASSES = bytes(
+    ord("b") if re.fullmatch(r"[A-Za-z0-9+/_-]", chr(code)) else ord(".") for code in range(256)
+)
+_BASE64_GATE = b"b" * 16
+_WORD = re.compile(r"[a-z]+")
+# The ASCII letters of a lowercased text, each other byte a space: split, it gives the
+# words ``_WORD`` finds, several times faster than the regex.
+_LETTERS = bytes(code if ord("a") <= code <= ord("z") else ord(" ") for code in range(256))
 
 # Common English words; their ROT13 and reversed spellings rarely occur in plain
 # text, so counting both sides tells an encoded text from an ordinary one.
@@ -87,6 +99,10 @@ _COMMON = frozenset(
 )
 _ROT13_COMMON = frozenset(codecs.encode(word, "rot13") for word in _COMMON) - _COMMON
 _REVERSED_COMMON = frozenset(word[::-1] for word in _COMMON if len(word) > 2) - _COMMON
+# The decoders count words as bytes (``_words``).
+_COMMON_BYTES = frozenset(word.encode() for word in _COMMON)
+_ROT13_BYTES = frozenset(word.encode() for word in _ROT13_COMMON)
+_REVERSED_BYTES = frozenset(word.encode() for word in _REVERSED_COMMON)
 
 
 def _readable(text: str, *, min_words: int = 3) -> bool:
@@ -98,36 +114,36 @@ def _readable(text: str, *, min_words: int = 3) -> bool:
     return len(text.split()) >= min_words
 
 
-def _count(words: list[str], vocabulary: frozenset[str]) -> int:
+def _count(words: list[bytes], vocabulary: frozenset[bytes]) -> int:
     return sum(1 for word in words if word in vocabulary)
 
 
-def _words(text: str) -> list[str]:
-    lowered = text[:MAX_DECODED_CHARS].lower()
-    if not lowered.isascii():
-        # Every other character becomes "?": a separator, as for ``_WORD``.
-        lowered = lowered.encode("ascii", "replace").decode("ascii")
-    return lowered.translate(_NOT_LETTER).split()
+def _words(text: str) -> list[bytes]:
+    """The runs of ASCII letters in the lowercased text (as ``_WORD`` finds them)."""
+    # Lowercased before encoding: a few non-ASCII letters lowercase to ASCII ("K", the
+    # Kelvin sign, to "k"). Every other non-ASCII character becomes "?": a separator.
+    lowered = text[:MAX_DECODED_CHARS].lower().encode("ascii", "replace")
+    return lowered.translate(_LETTERS).split()
 
 
-def rot13(text: str, words: list[str] | None = None) -> str | None:
+def rot13(text: str, words: list[bytes] | None = None) -> str | None:
     """The ROT13 decoding, when the text reads as ROT13-encoded English."""
     words = _words(text) if words is None else words
-    if _ROT13_COMMON.isdisjoint(words):
+    if _ROT13_BYTES.isdisjoint(words):
         return None
-    encoded = _count(words, _ROT13_COMMON)
-    if encoded >= 2 and encoded > _count(words, _COMMON):
+    encoded = _count(words, _ROT13_BYTES)
+    if encoded >= 2 and encoded > _count(words, _COMMON_BYTES):
         return codecs.decode(text[:MAX_DECODED_CHARS], "rot13")
     return None
 
 
-def reversed_text(text: str, words: list[str] | None = None) -> str | None:
+def reversed_text(text: str, words: list[bytes] | None = None) -> str | None:
     """The text read backwards, when its words read as reversed English."""
     words = _words(text) if words is None else words
-    if _REVERSED_COMMON.isdisjoint(words):
+    if _REVERSED_BYTES.isdisjoint(words):
         return None
-    backwards = _count(words, _REVERSED_COMMON)
-    if backwards >= 2 and backwards > _count(words, _COMMON):
+    backwards = _count(words, _REVERSED_BYTES)
+    if backwards >= 2 and backwards > _count(words, _COMMON_BYTES):
         return text[:MAX_DECODED_CHARS][::-1]
     return None
 
@@ -143,9 +159,10 @@ def percent_decoded(text: str) -> str | None:
 def hex_texts(text: str) -> Iterator[str]:
     """Readable texts hidden in runs of hex byte pairs (``69 67 6e 6f ...``)."""
     if text.isascii():
-        if _HEX_GATE_CLASSES.search(text.encode("ascii").translate(_HEX_CLASSES)) is None:
-            return
-    elif _HEX_GATE.search(text) is None:
+        classes = text.encode("ascii").translate(_HEX_CLASSES)
+    else:
+        classes = text.encode("ascii", "replace").translate(_HEX_CLASSES_LOOSE)
+    if _HEX_GATE_CLASSES.search(classes) is None:
         return
     tried = 0
     for match in _HEX_RUN.finditer(text):
@@ -167,11 +184,11 @@ def base64_texts(text: str) -> Iterator[str]:
     """Readable texts hidden in base64 runs (a bounded number of them)."""
     if len(text) < 16:
         return
+    if text.encode("ascii", "replace").translate(_BASE64_CLASSES).find(_BASE64_GATE) < 0:
+        return  # no run: the common case
     # A run has no whitespace in it, so it lies inside one word as long as itself:
     # only such words are searched, not the prose around them.
     words = text.split()
-    if max(map(len, words), default=0) < 16:
-        return
     tried = 0
     for word in words:
         if len(word) < 16:

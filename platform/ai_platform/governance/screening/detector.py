@@ -132,11 +132,11 @@ def _native_unanchored_may_match(view: str) -> bool:
 
 
 def _search_all(
-    view: str, signals: list[tuple[int, Signal]]
+    view: str, signals: list[tuple[int, Signal]], end: int | None = None
 ) -> Iterator[tuple[Signal, re.Match[str]]]:
     for _, signal in signals:
         match = signal.pattern.search(view)
-        if match is not None:
+        if match is not None and (end is None or match.start() < end):
             yield signal, match
 
 
@@ -333,10 +333,13 @@ class InjectionDetector:
         if views.has_native_script:
             for signal, match in self._scan_native(views):
                 hits.add_match(1, signal, views.native, match)
-        for view_id, (obfuscation, view) in enumerate(views.alternates, start=2):
+        alternates = zip(views.alternates, views.alternate_ends, strict=True)
+        for view_id, ((obfuscation, view), end) in enumerate(alternates, start=2):
             seen = set(hits.names)
             revealed = False
-            for signal, match in self._scan_latin(view):
+            # Only matches starting before the last change ends: one starting later
+            # lies in unchanged text, and the Latin view has it.
+            for signal, match in self._scan_latin(view, end):
                 revealed = revealed or signal.name not in seen
                 hits.add_match(view_id, signal, view, match)
             if revealed:
@@ -363,10 +366,12 @@ class InjectionDetector:
             elif encoding == "base64":
                 hits.add("encoded.base64_text", BASE64_TEXT_WEIGHT)
 
-    def _scan_latin(self, view: str) -> Iterator[tuple[Signal, re.Match[str]]]:
+    def _scan_latin(
+        self, view: str, end: int | None = None
+    ) -> Iterator[tuple[Signal, re.Match[str]]]:
         if self._prefilter:
-            return _LATIN_SCAN.scan(view, _LATIN_ALWAYS)
-        return _search_all(view, _LATIN)
+            return _LATIN_SCAN.scan(view, _LATIN_ALWAYS, end)
+        return _search_all(view, _LATIN, end)
 
     def _scan_native(self, views: Views) -> Iterator[tuple[Signal, re.Match[str]]]:
         if self._prefilter:

@@ -14,7 +14,9 @@ A text is turned into a few *views* that the signal patterns run over:
     extra Latin views produced only when a text looks obfuscated: leetspeak
     decoded (``1gn0r3`` → ``ignore``) and spaced-out letters joined
     (``i g n o r e  a l l`` → ``ignore all``), each cut to the stretches around
-    what was decoded (``ALTERNATE_CONTEXT``).
+    what was decoded (``ALTERNATE_CONTEXT``). ``alternate_ends`` says where the
+    last change of each stretch ends: a match starting there or later lies in
+    unchanged text, which the Latin view covers, so it is not looked for again.
 
 Every step is a single linear pass; ASCII text (the common case) skips the
 Unicode work entirely.
@@ -205,6 +207,7 @@ class Views:
     latin: str
     native: str
     alternates: tuple[tuple[str, str], ...]  # (obfuscation name, view)
+    alternate_ends: tuple[int, ...]  # where each alternate's last change ends
     has_native_script: bool
     has_cjk: bool
     zero_width: bool
@@ -410,29 +413,34 @@ def _spaced_runs(text: str, start: int) -> Iterator[re.Match[str]]:
 def focus(text: str, spans: list[tuple[int, int]], context: int = ALTERNATE_CONTEXT) -> list[str]:
     """The stretches of ``text`` within ``context`` characters of a span, whole words
     only, overlapping stretches merged; in text order."""
+    return [stretch for stretch, _ in _focus(text, spans, context)]
+
+
+def _focus(text: str, spans: list[tuple[int, int]], context: int) -> list[tuple[str, int]]:
+    """``focus``, each stretch with where its last span ends in it."""
     size = len(text)
-    out: list[str] = []
-    low = high = -1  # the stretch being merged into; none yet
+    out: list[tuple[str, int]] = []
+    low = high = last = -1  # the stretch being merged into and its last span's end
     for start, end in spans:
         if low >= 0 and start - context <= high:
-            high = max(high, min(size, end + context))
+            high, last = max(high, min(size, end + context)), end
             continue
         if low >= 0:
-            out.append(_whole_words(text, low, high))
-        low, high = max(0, start - context), min(size, end + context)
+            out.append(_whole_words(text, low, high, last))
+        low, high, last = max(0, start - context), min(size, end + context), end
     if low >= 0:
-        out.append(_whole_words(text, low, high))
+        out.append(_whole_words(text, low, high, last))
     return out
 
 
-def _whole_words(text: str, low: int, high: int) -> str:
+def _whole_words(text: str, low: int, high: int, last: int) -> tuple[str, int]:
     if low > 0 and not text[low - 1].isspace():
         cut = text.find(" ", low)
         low = cut + 1 if 0 <= cut < high else low
     if high < len(text) and not text[high].isspace():
         cut = text.rfind(" ", low, high)
         high = cut if cut > low else high
-    return text[low:high]
+    return text[low:high], max(0, min(last, high) - low)
 
 
 def _reveal_tags(text: str) -> tuple[str, bool]:
@@ -486,19 +494,25 @@ def build_views(text: str) -> Views:
             latin = native
 
     alternates: list[tuple[str, str]] = []
+    ends: list[int] = []
     if _LEET_HINT.search(latin):
         leet, spans = _decode_leet(latin)
-        alternates.extend(("leet", stretch) for stretch in focus(leet, spans))
+        for stretch, end in _focus(leet, spans, ALTERNATE_CONTEXT):
+            alternates.append(("leet", stretch))
+            ends.append(end)
     hint = _SPACED_HINT.search(latin)
     if hint is not None:
         # Every run holds a hint within its first four characters (the last separator
         # before its second letter), so no run starts more than three before the first.
         joined, spans = _join_spaced_letters(latin, max(0, hint.start() - 3))
-        alternates.extend(("spaced", stretch) for stretch in focus(joined, spans))
+        for stretch, end in _focus(joined, spans, ALTERNATE_CONTEXT):
+            alternates.append(("spaced", stretch))
+            ends.append(end)
     return Views(
         latin=latin,
         native=native,
         alternates=tuple(alternates),
+        alternate_ends=tuple(ends),
         has_native_script=has_native,
         has_cjk=has_cjk,
         zero_width=zero_width,

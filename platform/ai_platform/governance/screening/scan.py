@@ -237,12 +237,16 @@ class AnchoredScan:
         firsts = "".join(sorted({re.escape(anchor[0]) for anchor in self._anchors}))
         self._any_first = re.compile(f"[{firsts}]") if firsts else None
 
-    def scan(self, view: str, always: Iterable[int] = ()) -> Iterator[tuple[Signal, re.Match[str]]]:
-        """Each signal that matches ``view`` with its first match, in signal order.
+    def scan(
+        self, view: str, always: Iterable[int] = (), end: int | None = None
+    ) -> Iterator[tuple[Signal, re.Match[str]]]:
+        """Each signal that matches ``view`` with its first match, in signal order;
+        with ``end``, each signal whose first match starts before ``end``.
 
         The match of a leading signal may be its gate's (the same span; its groups
         are numbered as in the gate)."""
         signals = self._signals
+        stop = len(view) if end is None else end
         searched = set(always)
         found: dict[int, re.Match[str]] = {}
         last_tail: dict[int, int] = {}  # deferred signal -> where its last tail starts
@@ -257,8 +261,12 @@ class AnchoredScan:
                 key = word.group()
                 anchor = anchors[key]
                 start = word.start()
+                # A leading signal's match starts at its anchor word, so from ``stop`` on
+                # none is wanted; a searched signal's match or a tail's owner's may
+                # start before its anchor word.
+                past = start >= stop
                 only = anchor.gate_only  # a gate the finder could not check itself
-                if only is not None and (key in exhausted or not only.match(view, start)):
+                if only is not None and (past or key in exhausted or not only.match(view, start)):
                     continue
                 if anchor.searched:
                     searched.update(anchor.searched)
@@ -267,7 +275,7 @@ class AnchoredScan:
                         tail = signals[position].tail
                         if tail is not None and tail.match(view, start) is not None:
                             last_tail[position] = start
-                if anchor.first_gate is None or key in exhausted:
+                if past or anchor.first_gate is None or key in exhausted:
                     continue
                 hit = anchor.first_gate.match(view, start)
                 if hit is None:
@@ -294,6 +302,8 @@ class AnchoredScan:
                 continue
             pattern = signals[position].pattern
             for word in finder.finditer(view, 0, limit):
+                if word.start() >= stop:
+                    break
                 match = pattern.match(view, word.start())
                 if match is not None:
                     found[position] = match
@@ -303,7 +313,7 @@ class AnchoredScan:
             if needs and not any(needed in view for needed in needs):
                 continue
             match = signals[position].pattern.search(view)
-            if match is not None:
+            if match is not None and match.start() < stop:
                 found[position] = match
         for position in sorted(found):
             yield signals[position], found[position]

@@ -1143,6 +1143,9 @@ DISCUSSION = re.compile(
     r"|owasp|exploits?|examples?|phrases?|payloads?|researchers?|threats?|trends?|memes?"
     r"|jokes?|viral|means?|meaning|explain\w*)\b"
 )
-QUOTE_BEFORE = re.compile(rf"(?:^|[\s:(\[]){_QUOTE_MARK}|[“‘«「]")
+# A quote mark at the start or after a space, colon or bracket, or an opening mark
+# anywhere. Led by the class of quote marks, so the regex engine skips to them (an
+# alternation led by ``^`` is tried at every character: five times slower).
+QUOTE_BEFORE = re.compile(rf"{_QUOTE_MARK}(?:(?<=[“‘«「])|(?<![^\s:(\[].))")
 
 WORD_PREFIX = re.compile(rf"\b\w{{1,{ANCHOR_LEN}}}")
