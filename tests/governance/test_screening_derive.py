@@ -262,20 +262,26 @@ def test_a_scan_with_random_gates_finds_what_trying_every_anchor_word_finds() ->
         )
         for _ in range(50):
             text = "".join(rng.choices(_TEXT_CHARS, k=rng.randint(1, 30)))
-            expected = {}
-            for signal in signals:
-                for word in WORD_PREFIX.finditer(text):
-                    if word.group() in signal.anchors:
-                        match = signal.pattern.match(text, word.start())
-                        if match is not None:
-                            expected[signal.name] = match.span()
+            # Without an end, and with one: then only matches starting before it count.
+            for end in (None, rng.randint(0, len(text))):
+                stop = len(text) if end is None else end
+                expected = {}
+                for signal in signals:
+                    for word in WORD_PREFIX.finditer(text):
+                        if word.start() >= stop:
                             break
-            got = {signal.name: match.span() for signal, match in scan.scan(text)}
-            assert got == expected, (
-                text,
-                [(s.pattern.pattern, sorted(s.anchors)) for s in signals],
-            )
-            found_any += len(got)
+                        if word.group() in signal.anchors:
+                            match = signal.pattern.match(text, word.start())
+                            if match is not None:
+                                expected[signal.name] = match.span()
+                                break
+                got = {signal.name: match.span() for signal, match in scan.scan(text, end=end)}
+                assert got == expected, (
+                    text,
+                    end,
+                    [(s.pattern.pattern, sorted(s.anchors)) for s in signals],
+                )
+                found_any += len(got)
     # Not vacuous: the finder checked gates itself, and signals were found.
     assert checked > 600, checked
     assert found_any > 300, (checked, found_any)
