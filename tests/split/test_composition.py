@@ -99,6 +99,19 @@ async def test_a_service_process_trusts_the_identity_not_the_key(
         assert plain.status_code == 200, plain.text
         # The gateway's request id is the envelope's, and keys the ledger row.
         assert plain.json()["metadata"]["request_id"] == "req_fromgateway1"
+        # The same header again (copied off the wire): refused, and no work is done.
+        replayed = await http.post(
+            "/api/v1/knowledge/search",
+            json=body,
+            headers={IDENTITY_HEADER: plain.request.headers[IDENTITY_HEADER]},
+        )
+        assert replayed.status_code == 401
+        error = replayed.json()
+        assert error["error"]["code"] == "unauthorized"
+        assert error["error"]["message"] == "gateway identity already used"
+        # An id of its own: a refused identity lends the call nothing, not even its id.
+        assert error["metadata"]["request_id"].startswith("req_")
+        assert error["metadata"]["request_id"] != "req_fromgateway1"
 
         nested = await http.post(
             "/api/v1/knowledge/search",

@@ -38,6 +38,15 @@ def test_a_signed_identity_verifies_to_the_same_caller_and_request() -> None:
     assert nested.nested and nested.correlation_id is None
 
 
+def test_no_two_signatures_are_alike_and_verify_names_its_own() -> None:
+    signer = IdentitySigner("s" * 32, ttl_s=30)
+    # The same caller, request and instant: the nonce still tells them apart.
+    first, second = (signer.sign(CLIENT, "req_abc", now=NOW) for _ in range(2))
+    assert first != second
+    assert signer.verify(first, now=NOW).signature == first.split(".")[1]
+    assert signer.verify(second, now=NOW).signature == second.split(".")[1]
+
+
 def _tampered(header: str) -> str:
     payload, signature = header.split(".")
     body = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -33,9 +33,11 @@ from ai_platform.gateway.resources import open_resources
 from ai_platform.gateway.service_identity import GatewayIdentityMiddleware
 from ai_platform.gateway.state import PlatformState
 from ai_platform.governance.auth import Authenticator
+from ai_platform.governance.backends import build_seen_identities
 from ai_platform.governance.headers import EXPOSED
 from ai_platform.governance.identity import IdentitySigner
 from ai_platform.governance.metrics import observe_http
+from ai_platform.governance.replay import SeenIdentities
 from ai_platform.openai_api import router as openai_api
 from ai_platform.openai_api.fastpath import OpenAIFastPath
 from ai_platform.web import install as install_web
@@ -88,6 +90,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     proxy: ServiceProxy | None = app.state.proxy
     configure_logging(settings.log_level)
     async with AsyncExitStack() as stack:
+        seen: SeenIdentities | None = getattr(app.state, "seen_identities", None)
+        if seen is not None:
+            stack.push_async_callback(seen.aclose)
         res = await open_resources(
             settings, stack, local_services=shape.names, behind_gateway=not shape.gateway
         )
@@ -169,7 +174,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(OpenAIFastPath)
     app.add_middleware(GovernanceMiddleware)
     if not shape.gateway:
-        app.add_middleware(GatewayIdentityMiddleware, signer=signer)
+        seen = app.state.seen_identities = build_seen_identities(settings)
+        app.add_middleware(GatewayIdentityMiddleware, signer=signer, seen=seen)
     if proxy is not None:
         app.add_middleware(ProxyFastPath, proxy=proxy)
     if settings.cors_origins:

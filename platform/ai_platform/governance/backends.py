@@ -1,7 +1,8 @@
 """Governance backends chosen by settings: the composition root builds the Governor here.
 
-With ``REDIS_URL`` set, request limits, token limits and budgets live in Redis, shared
-by every worker, pod and service process; without it they are this process's memory.
+With ``REDIS_URL`` set, request limits, token limits, budgets and the gateway
+identities a service has accepted live in Redis, shared by every worker, pod and
+service process; without it they are this process's memory.
 
 A service process behind the gateway gets a request limiter that counts nothing: the
 gateway has already counted the request against the per-minute limit, and counting
@@ -21,6 +22,11 @@ from ai_platform.governance.budget import Budget, MemoryBudget, RedisBudget
 from ai_platform.governance.governor import Governor
 from ai_platform.governance.ledger import spent_since
 from ai_platform.governance.ratelimit import LimitState, RateLimiter
+from ai_platform.governance.replay import (
+    MemorySeenIdentities,
+    RedisSeenIdentities,
+    SeenIdentities,
+)
 
 if TYPE_CHECKING:
     from ai_platform.governance.screening import InjectionDetector
@@ -40,6 +46,14 @@ def build_limiter(settings: Settings, *, count_requests: bool = True) -> RateLim
     if settings.redis_url:
         return cls.redis(settings.redis_url, key_prefix=f"{settings.redis_key_prefix}:limits")
     return cls.memory()
+
+
+def build_seen_identities(settings: Settings) -> SeenIdentities:
+    """Where a service process remembers the identities it accepted (``replay``)."""
+    if settings.redis_url:
+        prefix = settings.redis_key_prefix
+        return RedisSeenIdentities.from_url(settings.redis_url, key_prefix=prefix)
+    return MemorySeenIdentities()
 
 
 def build_budget(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Budget:

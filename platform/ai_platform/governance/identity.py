@@ -13,6 +13,9 @@ another on behalf of a request that is already being ledgered by the caller: the
 callee settles budgets for its own LLM calls but writes no ledger row of its own.
 
 The secret is ``SERVICE_IDENTITY_SECRET``, the same in the gateway and every service.
+Each identity carries a random nonce, so no two signatures are alike: a service
+accepts each signature once (``governance.replay``), and a header read off the wire
+is refused when it comes again.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -44,6 +48,8 @@ class Identity:
     expires_at: float
     correlation_id: str | None = None
     nested: bool = False
+    signature: str = ""
+    """The header's signature part: unique to this identity (see ``governance.replay``)."""
 
 
 def _b64(data: bytes) -> bytes:
@@ -84,6 +90,7 @@ class IdentitySigner:
             "l": [client.rpm_limit, client.tpd_limit, client.monthly_budget_usd],
             "r": request_id,
             "e": round(expires_at, 3),
+            "u": secrets.token_urlsafe(9),  # the nonce: no two signatures alike
         }
         if correlation_id is not None:
             body["x"] = correlation_id
@@ -126,6 +133,7 @@ class IdentitySigner:
                 expires_at=float(body["e"]),
                 correlation_id=None if body.get("x") is None else str(body["x"]),
                 nested=bool(body.get("z")),
+                signature=signature.decode("ascii"),
             )
         except (ValueError, KeyError, TypeError) as exc:
             # Signed by someone holding the secret, yet malformed: still refused.
