@@ -1,15 +1,19 @@
-"""The gateway's signed identity: what verifies, and every way a forgery is refused."""
+"""The gateway's signed identity: what verifies, every way a forgery is refused, and the
+guard's answer when it cannot check whether an identity was used before."""
 
 from __future__ import annotations
 
 import base64
 
+import httpx
 import orjson
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from ai_platform.core.errors import UnauthorizedError
+from ai_platform.gateway.service_identity import GatewayIdentityMiddleware
 from ai_platform.governance.auth import ClientInfo
-from ai_platform.governance.identity import IdentitySigner
+from ai_platform.governance.identity import IDENTITY_HEADER, IdentitySigner
 
 CLIENT = ClientInfo(
     id="cli_1",
@@ -89,3 +93,26 @@ def test_a_validly_signed_but_malformed_payload_is_refused() -> None:
 def test_an_empty_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="secret"):
         IdentitySigner("")
+
+
+class _UnreachableStore:
+    async def first_use(self, signature: str, expires_at: float) -> bool:
+        raise ConnectionError("the store is down")
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_service_answers_503_when_it_cannot_check_an_identity_was_used() -> None:
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("no route may run")
+
+    signer = IdentitySigner("s" * 32)
+    guard = GatewayIdentityMiddleware(route, signer=signer, seen=_UnreachableStore())
+    transport = httpx.ASGITransport(app=guard)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
+        answer = await http.post(
+            "/api/v1/knowledge/search", headers={IDENTITY_HEADER: signer.sign(CLIENT, "req_1")}
+        )
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "service_unavailable"
