@@ -348,7 +348,7 @@ def test_decoder_words_are_the_ascii_letter_runs_of_any_text() -> None:
         for _ in range(3_000)
     ]
     for text in texts:
-        expected = [word.encode() for word in decoders._WORD.findall(text.lower())]
+        expected = [word.encode() for word in re.findall(r"[a-z]+", text.lower())]
         assert decoders._words(text) == expected, repr(text)
 
 

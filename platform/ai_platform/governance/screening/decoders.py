@@ -22,11 +22,11 @@ MAX_BASE64_RUNS = 8
 MAX_BASE64_CHARS = 16_384
 
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
-# Cheap necessary condition for a hex run: four byte pairs in a row.
-_HEX_GATE = re.compile(r"[0-9a-fA-F]{2}(?:[\s:,\\x]{0,3}[0-9a-fA-F]{2}){3}")
-# The same test for ASCII text, on the text with each character replaced by its
-# class (``h`` hex digit, ``s`` separator): a literal-led pattern the regex engine
-# skips to, several times faster than trying the class pattern at every character.
+# Cheap necessary condition for a hex run: four byte pairs in a row, each pair after
+# up to three separators (``[0-9a-fA-F]{2}(?:[\s:,\\x]{0,3}[0-9a-fA-F]{2}){3}``). It is
+# tested on the text with each character replaced by its class (``h`` hex digit,
+# ``s`` separator): a literal-led pattern the regex engine skips to, several times
+# faster than trying the class pattern at every character.
 _HEX_CLASSES = bytes(
     ord("h")
     if chr(c) in "0123456789abcdefABCDEF"
@@ -52,9 +52,8 @@ _BASE64_CLASSES = bytes(
     ord("b") if re.fullmatch(r"[A-Za-z0-9+/_-]", chr(code)) else ord(".") for code in range(256)
 )
 _BASE64_GATE = b"b" * 16
-_WORD = re.compile(r"[a-z]+")
 # The ASCII letters of a lowercased text, each other byte a space: split, it gives the
-# words ``_WORD`` finds, several times faster than the regex.
+# runs of ``[a-z]``, several times faster than a regex.
 _LETTERS = bytes(code if ord("a") <= code <= ord("z") else ord(" ") for code in range(256))
 
 # Common English words; their ROT13 and reversed spellings rarely occur in plain
@@ -119,7 +118,7 @@ def _count(words: list[bytes], vocabulary: frozenset[bytes]) -> int:
 
 
 def _words(text: str) -> list[bytes]:
-    """The runs of ASCII letters in the lowercased text (as ``_WORD`` finds them)."""
+    """The runs of ASCII letters (``[a-z]+``) in the lowercased text."""
     # Lowercased before encoding: a few non-ASCII letters lowercase to ASCII ("K", the
     # Kelvin sign, to "k"). Every other non-ASCII character becomes "?": a separator.
     lowered = text[:MAX_DECODED_CHARS].lower().encode("ascii", "replace")
